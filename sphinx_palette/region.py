@@ -1,0 +1,85 @@
+"""Image regions in IIIF Image API syntax (``full``, ``square``, ``x,y,w,h``, ``pct:x,y,w,h``).
+
+The same syntax selects a region of a IIIF derivative on the server and of a local or plain-URL image in
+the engine, so authors learn it once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+_NUMBER = r"\d+(?:\.\d+)?"
+_PIXELS = re.compile(r"^(\d+),(\d+),(\d+),(\d+)$")
+_PERCENT = re.compile(rf"^pct:({_NUMBER}),({_NUMBER}),({_NUMBER}),({_NUMBER})$")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A parsed region: ``kind`` is ``full``, ``square``, ``pixels`` or ``percent``."""
+
+    kind: str
+    values: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+    @property
+    def is_full(self) -> bool:
+        """True when the region selects the whole image."""
+        if self.kind == "full":
+            return True
+        return self.kind == "percent" and self.values == (0.0, 0.0, 100.0, 100.0)
+
+    def box(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """Return ``(x, y, w, h)`` in pixels of a ``width`` × ``height`` image, clipped to it.
+
+        Raises ``ValueError`` when the region lies wholly outside the image, as a IIIF server answers 400.
+        """
+        if self.kind == "full":
+            return 0, 0, width, height
+        if self.kind == "square":
+            side = min(width, height)
+            return (width - side) // 2, (height - side) // 2, side, side
+        x, y, w, h = self.values
+        if self.kind == "percent":
+            # Outward rounding keeps a thin percentage region from collapsing to nothing.
+            x0, y0 = math.floor(x * width / 100), math.floor(y * height / 100)
+            x1 = math.ceil((x + w) * width / 100)
+            y1 = math.ceil((y + h) * height / 100)
+        else:
+            x0, y0, x1, y1 = int(x), int(y), int(x + w), int(y + h)
+        x1, y1 = min(x1, width), min(y1, height)
+        if x0 >= width or y0 >= height or x1 <= x0 or y1 <= y0:
+            raise ValueError(f"region {self} lies outside the {width}×{height} image")
+        return x0, y0, x1 - x0, y1 - y0
+
+    def __str__(self) -> str:
+        if self.kind in ("full", "square"):
+            return self.kind
+        text = ",".join(_format_number(v) for v in self.values)
+        return f"pct:{text}" if self.kind == "percent" else text
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def parse_region(text: str) -> Region:
+    """Parse IIIF region syntax; raise ``ValueError`` with a readable message when it is not valid."""
+    spec = text.strip()
+    if spec in ("full", "square"):
+        return Region(spec)
+    if match := _PIXELS.match(spec):
+        values = tuple(float(v) for v in match.groups())
+        kind = "pixels"
+    elif match := _PERCENT.match(spec):
+        values = tuple(float(v) for v in match.groups())
+        kind = "percent"
+        if values[0] >= 100 or values[1] >= 100:
+            raise ValueError(f"region {text!r} starts outside the image (x and y must be below 100%)")
+    else:
+        raise ValueError(
+            f"region {text!r} is not IIIF region syntax: use full, square, x,y,w,h or pct:x,y,w,h"
+        )
+    if values[2] <= 0 or values[3] <= 0:
+        raise ValueError(f"region {text!r} has zero width or height")
+    return Region(kind, values)  # type: ignore[arg-type]
