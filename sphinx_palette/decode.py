@@ -1,0 +1,236 @@
+"""Decode image bytes with OpenCV into 8-bit sRGB pixels and an opacity mask.
+
+Everything that is not an 8-bit RGB image (grey, 16-bit, float, alpha, palette) is normalised here, so the
+palette algorithm sees one kind of input. Nothing here knows about Sphinx.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import cv2
+import imagesize
+import numpy as np
+
+from .colour import linear_to_srgb
+from .errors import PaletteError
+from .region import Region
+
+#: Images larger than this are refused before decoding, so a decompression bomb cannot exhaust memory.
+DEFAULT_MAX_PIXELS = 100_000_000
+
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_REDUCED_JPEG_FLAGS = {
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """Decoded pixels: ``rgb`` is ``H×W×3`` uint8, ``opaque`` an ``H×W`` bool mask or ``None`` (all opaque).
+
+    ``width`` and ``height`` are the dimensions of the stored image, before any reduced decoding or crop.
+    """
+
+    rgb: np.ndarray
+    opaque: np.ndarray | None
+    width: int
+    height: int
+
+
+def image_dimensions(data: bytes) -> tuple[int, int] | None:
+    """Read ``(width, height)`` from the image header without decoding, or ``None`` if unknown."""
+    try:
+        width, height = imagesize.get(io.BytesIO(data))
+    except Exception:  # imagesize reports most failures as -1, but a hostile header may raise
+        return None
+    if width <= 0 or height <= 0:
+        return None
+    return int(width), int(height)
+
+
+def decode_image(
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    work_pixels: int | None = None,
+    region: Region | None = None,
+) -> DecodedImage:
+    """Decode ``data`` to 8-bit sRGB, refusing images over ``max_pixels`` before decoding them.
+
+    With ``work_pixels``, a large JPEG is decoded at a reduced scale (libjpeg's DCT scaling) as long as the
+    region of interest keeps at least half that many pixels. ``region`` crops the decoded pixels.
+    Raises `PaletteError` for anything that is not a usable image.
+    """
+    if not data:
+        raise PaletteError("the file is empty")
+    dimensions = image_dimensions(data)
+    if dimensions is not None:
+        _check_pixel_limit(*dimensions, max_pixels)
+
+    scale = 1
+    is_jpeg = data.startswith(_JPEG_MAGIC)
+    if is_jpeg and dimensions is not None and work_pixels:
+        area = _region_area(region, *dimensions)
+        while scale < 8 and area / (2 * scale) ** 2 >= work_pixels / 2:
+            scale *= 2
+
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    # JPEGs go through IMREAD_COLOR so that EXIF orientation is applied, as browsers show them.
+    flags = _REDUCED_JPEG_FLAGS.get(scale, cv2.IMREAD_COLOR) if is_jpeg else cv2.IMREAD_UNCHANGED
+    try:
+        pixels = cv2.imdecode(buffer, flags)
+    except cv2.error as exc:
+        raise PaletteError(f"the image data is damaged ({_first_line(exc)})") from None
+    if pixels is None or pixels.size == 0:
+        raise PaletteError(f"not a readable image ({describe_content(data)})")
+
+    height, width = pixels.shape[:2]
+    if dimensions is None:
+        _check_pixel_limit(width, height, max_pixels)
+        dimensions = (width, height)
+    elif is_jpeg and scale == 1:
+        dimensions = (width, height)  # EXIF orientation may have swapped the axes
+
+    rgb, opaque = _to_rgb8(pixels)
+    if region is not None and not region.is_full:
+        full_width, full_height = _oriented(dimensions, width, height)
+        x, y, w, h = _scaled_box(region, full_width, full_height, width, height)
+        rgb = rgb[y : y + h, x : x + w]
+        opaque = None if opaque is None else opaque[y : y + h, x : x + w]
+    if opaque is not None and not opaque.any():
+        raise PaletteError("the image has no opaque pixel (every pixel is at least half transparent)")
+    return DecodedImage(rgb=rgb, opaque=opaque, width=dimensions[0], height=dimensions[1])
+
+
+def normalise_array(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Normalise an ``H×W``, ``H×W×3`` or ``H×W×4`` RGB(A) array to 8-bit RGB and an opacity mask."""
+    if array.ndim == 3 and array.shape[2] in (3, 4):
+        # OpenCV's channel order is BGR(A); callers give RGB(A).
+        array = array[:, :, [2, 1, 0, 3][: array.shape[2]]]
+    elif array.ndim != 2:
+        raise PaletteError(f"expected an H×W×3 or H×W×4 array, got shape {array.shape}")
+    if array.size == 0:
+        raise PaletteError("the image has no pixels")
+    rgb, opaque = _to_rgb8(array)
+    if opaque is not None and not opaque.any():
+        raise PaletteError("the image has no opaque pixel (every pixel is at least half transparent)")
+    return rgb, opaque
+
+
+def describe_content(data: bytes) -> str:
+    """Say in a few words what some bytes look like, for error messages about non-images."""
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "the data is an HTML page, not an image"
+    if head.startswith((b"{", b"[")):
+        return "the data is JSON, not an image"
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in data[:2048].lower()):
+        return "SVG vector images are not supported; use a raster image"
+    if head.startswith(b"%pdf"):
+        return "the data is a PDF document, not an image"
+    if data.startswith(_JPEG_MAGIC):
+        return "a JPEG file that could not be decoded, probably truncated or damaged"
+    if data.startswith(b"\x89PNG"):
+        return "a PNG file that could not be decoded, probably truncated or damaged"
+    return f"unrecognised format, {len(data)} bytes starting {data[:8].hex(' ')}"
+
+
+def _check_pixel_limit(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise PaletteError(
+            f"the image is {width}×{height} = {width * height / 1e6:.1f} megapixels, over the limit of "
+            f"{max_pixels / 1e6:g} megapixels"
+        )
+
+
+def _region_area(region: Region | None, width: int, height: int) -> int:
+    if region is None or region.is_full:
+        return width * height
+    try:
+        _, _, w, h = region.box(width, height)
+    except ValueError:
+        return width * height  # reported properly once the image is decoded
+    return w * h
+
+
+def _oriented(dimensions: tuple[int, int], width: int, height: int) -> tuple[int, int]:
+    """Full-size dimensions in the orientation of the decoded pixels (EXIF rotation may swap them)."""
+    full_width, full_height = dimensions
+    if (full_width >= full_height) != (width >= height) and full_width != full_height:
+        return full_height, full_width
+    return full_width, full_height
+
+
+def _scaled_box(
+    region: Region, full_width: int, full_height: int, width: int, height: int
+) -> tuple[int, int, int, int]:
+    try:
+        x, y, w, h = region.box(full_width, full_height)
+    except ValueError as exc:
+        raise PaletteError(str(exc)) from None
+    sx, sy = width / full_width, height / full_height
+    x0, y0 = math.floor(x * sx), math.floor(y * sy)
+    x1 = max(x0 + 1, min(width, math.ceil((x + w) * sx)))
+    y1 = max(y0 + 1, min(height, math.ceil((y + h) * sy)))
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _to_rgb8(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """OpenCV's decoded array (grey, BGR or BGRA, any depth) → contiguous RGB uint8 and opacity mask."""
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    pixels = _to_uint8(pixels)
+    if pixels.ndim == 2:
+        return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB), None
+    channels = pixels.shape[2]
+    if channels == 2:  # grey + alpha
+        grey, alpha = pixels[:, :, 0], pixels[:, :, 1]
+        return cv2.cvtColor(np.ascontiguousarray(grey), cv2.COLOR_GRAY2RGB), _opaque(alpha)
+    if channels == 4:
+        opaque = _opaque(pixels[:, :, 3])
+        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB), opaque
+    if channels == 3:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB), None
+    raise PaletteError(f"images with {channels} channels are not supported")
+
+
+def _opaque(alpha: np.ndarray) -> np.ndarray | None:
+    """Pixels with alpha of at least 128 count; ``None`` when all of them do (the common case)."""
+    mask = alpha >= 128
+    return None if mask.all() else mask
+
+
+def _to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Scale any integer or float depth to 8 bits; float data is taken as linear light in 0–1."""
+    dtype = pixels.dtype
+    if dtype == np.uint8:
+        return pixels
+    if dtype == np.bool_:
+        return pixels.astype(np.uint8) * 255
+    if np.issubdtype(dtype, np.floating):
+        values = np.nan_to_num(pixels.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+        peak = float(values.max()) if values.size else 0.0
+        if peak > 1.0:  # unnormalised radiance (HDR, PFM): scale the brightest value to white
+            values = values / peak
+        if values.ndim == 3 and values.shape[2] in (2, 4):
+            # Alpha is coverage, not light: keep it linear.
+            colour = linear_to_srgb(values[:, :, :-1])
+            values = np.concatenate([colour, np.clip(values[:, :, -1:], 0.0, 1.0)], axis=2)
+        else:
+            values = linear_to_srgb(values)
+        return np.rint(values * 255.0).astype(np.uint8)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        values = np.clip(pixels.astype(np.float64), 0, info.max)
+        return np.rint(values * (255.0 / info.max)).astype(np.uint8)
+    raise PaletteError(f"unsupported pixel type {dtype}")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1].strip() if text else type(exc).__name__
