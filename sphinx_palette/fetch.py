@@ -1,0 +1,598 @@
+"""Fetch remote images and JSON documents over HTTP(S), within hard limits of time and size.
+
+No Sphinx here: the Sphinx layer turns its configuration into :class:`FetchSettings`
+(``user_agent``, ``tls_verify`` / ``tls_cacerts``) and its warnings from :class:`FetchError`.
+
+Guarantees of :func:`fetch`:
+
+* only ``http`` and ``https``, on the first request and on every redirect hop;
+* a *total* deadline (``FetchSettings.timeout``) for the whole call, retries, back-off and
+  redirects included.  Socket timeouts alone cannot give this (a server that trickles one byte a
+  second resets them forever), so a watchdog timer shuts down the call's sockets at the deadline;
+* at most ``max_bytes`` of body, refused early from ``Content-Length`` and cut off while streaming;
+* credentials written in a URL (``https://user:pw@host/...``) go to that host only and are
+  redacted from every URL this module reports.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import email.utils
+import http
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+import requests
+import requests.adapters
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError as Urllib3HTTPError
+
+__all__ = [
+    "FetchError",
+    "FetchResult",
+    "FetchSettings",
+    "fetch",
+    "fetch_json",
+    "make_session",
+    "redact_url",
+]
+
+_SCHEMES = ("http", "https")
+_REDIRECTS = (301, 302, 303, 307, 308)
+_CHUNK = 64 * 1024
+_JSON_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
+_BACKOFF_BASE = 0.5
+_BACKOFF_MAX = 8.0
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """Limits and identity for fetching one resource.
+
+    ``timeout`` is the total deadline in seconds for one :func:`fetch` call, retries and redirects
+    included.  ``verify`` is passed to requests: ``True``/``False`` (Sphinx's ``tls_verify``) or the
+    path of a CA bundle (from ``tls_cacerts``).
+    """
+
+    timeout: float = 20.0
+    max_bytes: int = 50_000_000
+    user_agent: str = "sphinx-palette"
+    verify: bool | str = True
+    max_tries: int = 3
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A fetched resource.  URLs are redacted (no credentials).
+
+    ``status`` is 200 (``content`` holds the body) or 304 (``content`` is None: the copy the caller
+    holds for ``etag`` / ``last_modified`` is still current).  ``content_type`` is the bare media
+    type, lower case, without parameters.
+    """
+
+    url: str
+    final_url: str
+    status: int
+    content: bytes | None
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+class FetchError(Exception):
+    """A resource could not be fetched.
+
+    ``url`` is the requested URL with any credentials removed; ``reason`` is a short phrase
+    (``"HTTP 404 Not Found"``, ``"timed out"``, ...); ``str(error)`` is a sentence for a docs
+    author.
+    """
+
+    def __init__(self, url: str, reason: str, detail: str | None = None) -> None:
+        self.url = redact_url(url)
+        self.reason = reason
+        self.detail = detail
+        message = f"cannot fetch {self.url}: {reason}"
+        if detail:
+            message += f" ({detail})"
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Parallel Sphinx builds pickle exceptions; rebuild from the fields, not the message.
+        return (type(self), (self.url, self.reason, self.detail))
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` without its ``user:password@`` part, for any message or output."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or "@" not in parts.netloc:
+        if parts is None and "@" in url:
+            # Unparseable: cut anything between "//" and the last "@" before the path.
+            head, sep, rest = url.partition("//")
+            if sep:
+                authority, slash, path = rest.partition("/")
+                return head + sep + authority.rpartition("@")[2] + slash + path
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+# --- the deadline watchdog ------------------------------------------------------------------
+
+
+class _Guard:
+    """The sockets of one fetch call, shut down together when its deadline passes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.fired = False
+
+    def add(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if not self.fired:
+                return
+        _shutdown(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._sockets.clear()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    # shutdown() wakes a thread blocked in recv(), which close() does not; the base-class method
+    # avoids SSLSocket.shutdown, which would tear down TLS state under the reading thread.
+    with suppress(OSError, TypeError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar(
+    "palette_guard", default=None
+)
+
+
+def _register(sock: Any) -> None:
+    guard = _GUARD.get()
+    if guard is not None and isinstance(sock, socket.socket):
+        guard.add(sock)
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _register(sock)
+        return sock
+
+    def getresponse(self) -> Any:
+        # A pooled connection opened by an earlier call must obey this call's deadline too.
+        _register(self.sock)
+        return super().getresponse()
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _register(sock)
+        return sock
+
+    def getresponse(self) -> Any:
+        _register(self.sock)
+        return super().getresponse()
+
+
+class _GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+_GUARDED_POOLS = {"http": _GuardedHTTPConnectionPool, "https": _GuardedHTTPSConnectionPool}
+
+
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """An adapter whose connections register their sockets with the current call's watchdog."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_GUARDED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = dict(_GUARDED_POOLS)
+        return manager
+
+
+def make_session(settings: FetchSettings | None = None) -> requests.Session:
+    """A session for repeated :func:`fetch` calls (connection reuse), with the deadline adapter.
+
+    Passing any other session to :func:`fetch` works too: its stock requests adapters are swapped
+    for the deadline adapter; custom adapters (mocks) are kept, with per-read timeouts only.
+    """
+    session = requests.Session()
+    _install_adapter(session)
+    if settings is not None:
+        session.headers["User-Agent"] = settings.user_agent
+    return session
+
+
+def _install_adapter(session: requests.Session) -> None:
+    for prefix in ("http://", "https://"):
+        if type(session.adapters.get(prefix)) is requests.adapters.HTTPAdapter:
+            session.mount(prefix, _DeadlineAdapter())
+
+
+@contextmanager
+def _watchdog(seconds: float) -> Iterator[_Guard]:
+    guard = _Guard()
+    timer = threading.Timer(max(seconds, 0.0), guard.fire)
+    timer.daemon = True
+    token = _GUARD.set(guard)
+    timer.start()
+    try:
+        yield guard
+    finally:
+        timer.cancel()
+        guard.disarm()
+        _GUARD.reset(token)
+
+
+# --- fetching -------------------------------------------------------------------------------
+
+
+class _Retry(Exception):
+    """A failure worth another try: connection error, 429 or 5xx."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Call:
+    """The state of one fetch call: deadline and credentials."""
+
+    url: str
+    settings: FetchSettings
+    deadline: float
+    guard: _Guard
+    auth_origin: tuple[str, int] | None
+    auth: tuple[str, str] | None
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.guard.fired or self.remaining() <= 0
+
+    def timed_out(self) -> FetchError:
+        return FetchError(
+            self.url, "timed out", f"no complete answer within {self.settings.timeout:g} s"
+        )
+
+
+def _origin(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return (parts.hostname or "").lower(), port
+
+
+def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """Return the URL without userinfo, and the (user, password) it held."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    auth = (unquote(parts.username or ""), unquote(parts.password or ""))
+    return redact_url(url), auth
+
+
+def _check_scheme(original: str, url: str, *, redirect: bool) -> None:
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise FetchError(original, "invalid URL", str(exc)) from None
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        shown = f"{scheme}:" if scheme else "a URL without a scheme"
+        where = f"redirected to {redact_url(url)}; " if redirect else ""
+        raise FetchError(
+            original, f"unsupported URL scheme {shown}", f"{where}only http and https are fetched"
+        )
+    if not parts.hostname:
+        raise FetchError(original, "invalid URL", "no host name")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _status_phrase(response: requests.Response) -> str:
+    code = response.status_code
+    try:
+        phrase = http.HTTPStatus(code).phrase
+    except ValueError:
+        phrase = response.reason or ""
+    return f"HTTP {code} {phrase}".rstrip()
+
+
+def _media_type(value: str | None) -> str | None:
+    if not value:
+        return None
+    return value.split(";", 1)[0].strip().lower() or None
+
+
+def _read_body(call: _Call, response: requests.Response) -> bytes:
+    limit = call.settings.max_bytes
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FetchError(
+            call.url, "response too large", f"{int(declared):,} bytes, the limit is {limit:,}"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise FetchError(call.url, "response too large", f"over the limit of {limit:,} bytes")
+        chunks.append(chunk)
+        if call.expired():
+            raise call.timed_out()
+    if call.expired():
+        # The watchdog's shutdown can look like a clean end of a body delimited by the close.
+        raise call.timed_out()
+    return b"".join(chunks)
+
+
+def _one_request(
+    call: _Call,
+    session: requests.Session,
+    url: str,
+    headers: dict[str, str],
+) -> requests.Response:
+    remaining = call.remaining()
+    if remaining <= 0:
+        raise call.timed_out()
+    auth = call.auth if call.auth and _origin(url) == call.auth_origin else None
+    try:
+        return session.get(
+            url,
+            headers=headers,
+            auth=auth,
+            stream=True,
+            allow_redirects=False,
+            timeout=(remaining, remaining),
+            verify=call.settings.verify,
+        )
+    except requests.exceptions.SSLError as exc:
+        if call.expired():
+            raise call.timed_out() from None
+        raise FetchError(call.url, "TLS error", _short(exc)) from None
+    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+        raise FetchError(call.url, "invalid URL", _short(exc)) from None
+    except (requests.exceptions.RequestException, Urllib3HTTPError, OSError) as exc:
+        if call.expired():
+            raise call.timed_out() from None
+        if isinstance(exc, requests.exceptions.Timeout):
+            raise call.timed_out() from None
+        raise _Retry(f"connection failed: {_short(exc)}") from None
+
+
+def _short(exc: BaseException) -> str:
+    # requests nests urllib3 errors several levels deep; the innermost text is the useful one.
+    text = str(exc)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _follow(
+    call: _Call,
+    session: requests.Session,
+    start: str,
+    headers: dict[str, str],
+) -> tuple[str, requests.Response]:
+    """Follow redirects from ``start``; return the final URL and its (non-redirect) response."""
+    url = start
+    seen = {url}
+    hops = 0
+    while True:
+        response = _one_request(call, session, url, headers)
+        if response.status_code not in _REDIRECTS:
+            return url, response
+        location = response.headers.get("Location")
+        response.close()
+        if not location:
+            raise FetchError(call.url, f"{_status_phrase(response)} without a Location header")
+        hops += 1
+        if hops > call.settings.max_redirects:
+            raise FetchError(
+                call.url, "too many redirects", f"more than {call.settings.max_redirects}"
+            )
+        target = urljoin(url, location.strip())
+        _check_scheme(call.url, target, redirect=True)
+        target, auth = _split_credentials(target)
+        if auth is not None:
+            call.auth, call.auth_origin = auth, _origin(target)
+        if target in seen:
+            raise FetchError(call.url, "redirect loop", f"{redact_url(url)} leads back to {target}")
+        seen.add(target)
+        url = target
+
+
+def fetch(
+    url: str,
+    settings: FetchSettings,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    session: requests.Session | None = None,
+    accept: str | None = None,
+) -> FetchResult:
+    """Fetch ``url`` (http or https) within the limits of ``settings``.
+
+    With ``etag`` and/or ``last_modified`` from an earlier result, the request is conditional and
+    an unchanged resource comes back as ``status=304`` with ``content=None``.  Connection errors,
+    429 and 5xx are retried (at most ``settings.max_tries`` tries) with exponential back-off or the
+    server's ``Retry-After``, never beyond the deadline.  ``accept`` sets the Accept header.
+
+    Raises :class:`FetchError` for anything else: other 4xx, too many redirects or a loop, a scheme
+    other than http(s), a body over ``max_bytes``, the deadline, TLS failures.
+    """
+    _check_scheme(url, url, redirect=False)
+    start, auth = _split_credentials(url)
+    headers = {"User-Agent": settings.user_agent}
+    if accept:
+        headers["Accept"] = accept
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+
+    own_session = session is None
+    if session is None:
+        session = make_session(settings)
+    else:
+        _install_adapter(session)
+    deadline = time.monotonic() + settings.timeout
+    try:
+        with _watchdog(settings.timeout) as guard:
+            call = _Call(
+                url=start,
+                settings=settings,
+                deadline=deadline,
+                guard=guard,
+                auth_origin=_origin(start) if auth else None,
+                auth=auth,
+            )
+            return _fetch_with_retries(call, session, start, headers, etag, last_modified)
+    finally:
+        if own_session:
+            session.close()
+
+
+def _fetch_with_retries(
+    call: _Call,
+    session: requests.Session,
+    start: str,
+    headers: dict[str, str],
+    etag: str | None,
+    last_modified: str | None,
+) -> FetchResult:
+    tries = max(1, call.settings.max_tries)
+    for attempt in range(1, tries + 1):
+        try:
+            return _attempt(call, session, start, headers, etag, last_modified)
+        except _Retry as failure:
+            if attempt == tries:
+                detail = f"gave up after {tries} tries"
+                raise FetchError(call.url, failure.reason, detail) from None
+            if failure.retry_after is not None:
+                wait = failure.retry_after
+                if wait >= call.remaining():
+                    raise FetchError(
+                        call.url,
+                        failure.reason,
+                        f"the server asked to retry after {wait:g} s, "
+                        f"beyond the {call.settings.timeout:g} s deadline",
+                    ) from None
+            else:
+                wait = min(_BACKOFF_BASE * 2 ** (attempt - 1), _BACKOFF_MAX)
+                if wait >= call.remaining():
+                    raise FetchError(
+                        call.url, failure.reason, "no time left to retry before the deadline"
+                    ) from None
+            time.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _attempt(
+    call: _Call,
+    session: requests.Session,
+    start: str,
+    headers: dict[str, str],
+    etag: str | None,
+    last_modified: str | None,
+) -> FetchResult:
+    final_url, response = _follow(call, session, start, headers)
+    try:
+        code = response.status_code
+        if code == 304:
+            return FetchResult(
+                url=redact_url(start),
+                final_url=redact_url(final_url),
+                status=304,
+                content=None,
+                content_type=_media_type(response.headers.get("Content-Type")),
+                etag=response.headers.get("ETag") or etag,
+                last_modified=response.headers.get("Last-Modified") or last_modified,
+            )
+        if code == 429 or 500 <= code <= 599:
+            raise _Retry(
+                _status_phrase(response), _retry_after(response.headers.get("Retry-After"))
+            )
+        if not 200 <= code <= 299:
+            raise FetchError(call.url, _status_phrase(response))
+        try:
+            content = _read_body(call, response)
+        except (requests.exceptions.RequestException, Urllib3HTTPError, OSError) as exc:
+            if call.expired():
+                raise call.timed_out() from None
+            raise _Retry(f"connection broken: {_short(exc)}") from None
+        return FetchResult(
+            url=redact_url(start),
+            final_url=redact_url(final_url),
+            status=code,
+            content=content,
+            content_type=_media_type(response.headers.get("Content-Type")),
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+        )
+    finally:
+        response.close()
+
+
+def fetch_json(
+    url: str, settings: FetchSettings, *, session: requests.Session | None = None
+) -> tuple[object, FetchResult]:
+    """Fetch ``url`` and parse it as JSON; :class:`FetchError` when it is not JSON."""
+    result = fetch(url, settings, session=session, accept=_JSON_ACCEPT)
+    try:
+        # utf-8-sig: some servers prepend a byte-order mark, which json.loads rejects.
+        document = json.loads((result.content or b"").decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FetchError(url, "invalid JSON", str(exc)) from None
+    return document, result
