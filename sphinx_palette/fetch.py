@@ -167,9 +167,7 @@ def _shutdown(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-_GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar(
-    "palette_guard", default=None
-)
+_GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar("palette_guard", default=None)
 
 
 def _register(sock: Any) -> None:
@@ -290,9 +288,7 @@ class _Call:
         return self.guard.fired or self.remaining() <= 0
 
     def timed_out(self) -> FetchError:
-        return FetchError(
-            self.url, "timed out", f"no complete answer within {self.settings.timeout:g} s"
-        )
+        return FetchError(self.url, "timed out", f"no complete answer within {self.settings.timeout:g} s")
 
 
 def _origin(url: str) -> tuple[str, int]:
@@ -361,9 +357,7 @@ def _read_body(call: _Call, response: requests.Response) -> bytes:
     limit = call.settings.max_bytes
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise FetchError(
-            call.url, "response too large", f"{int(declared):,} bytes, the limit is {limit:,}"
-        )
+        raise FetchError(call.url, "response too large", f"{int(declared):,} bytes, the limit is {limit:,}")
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(_CHUNK):
@@ -439,9 +433,7 @@ def _follow(
             raise FetchError(call.url, f"{_status_phrase(response)} without a Location header")
         hops += 1
         if hops > call.settings.max_redirects:
-            raise FetchError(
-                call.url, "too many redirects", f"more than {call.settings.max_redirects}"
-            )
+            raise FetchError(call.url, "too many redirects", f"more than {call.settings.max_redirects}")
         target = urljoin(url, location.strip())
         _check_scheme(call.url, target, redirect=True)
         target, auth = _split_credentials(target)
@@ -561,9 +553,7 @@ def _attempt(
                 last_modified=response.headers.get("Last-Modified") or last_modified,
             )
         if code == 429 or 500 <= code <= 599:
-            raise _Retry(
-                _status_phrase(response), _retry_after(response.headers.get("Retry-After"))
-            )
+            raise _Retry(_status_phrase(response), _retry_after(response.headers.get("Retry-After")))
         if not 200 <= code <= 299:
             raise FetchError(call.url, _status_phrase(response))
         try:

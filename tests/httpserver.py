@@ -270,9 +270,7 @@ class LocalHTTPServer:
 
     def _respond(self, request: RecordedRequest) -> Response:
         with self._lock:
-            handler = self._routes.get(request.path) or self._routes.get(
-                urlsplit(request.path).path
-            )
+            handler = self._routes.get(request.path) or self._routes.get(urlsplit(request.path).path)
         if handler is None:
             return Response(status=404, body=b"not found")
         try:

@@ -1,0 +1,568 @@
+"""IIIF resolution: image services (Image API 2.x, 3.0) and manifests (Presentation 2.1, 3.0).
+
+Pure logic: documents come in parsed, and the one further document a manifest may need (its image
+service's ``info.json``) is fetched through the ``get_json`` callable the caller supplies.
+
+The derivative requested is just large enough for palette extraction (long side >= ``target``
+when the image allows), never upscaled, and always one the service's compliance level promises
+to serve, so level 0 static servers work as well as level 2 image servers.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .region import Region
+
+__all__ = [
+    "IIIFError",
+    "ImageRequest",
+    "choose_size",
+    "is_image_request",
+    "is_info_url",
+    "looks_like_json",
+    "resolve",
+]
+
+
+class IIIFError(Exception):
+    """A IIIF document cannot give an image; the message is meant for a docs author."""
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A concrete image to fetch, and what the engine still has to do with it.
+
+    ``region_done`` is True when the server applies the region (or there is none), so the engine
+    must not crop again.  When it is False, ``crop`` is the region to cut from the fetched image,
+    expressed so that it holds on a scaled-down derivative (pixel regions become percentages);
+    ``crop`` is None when there is nothing to cut.
+    """
+
+    image_url: str
+    region_done: bool
+    manifest_url: str | None = None
+    label: str | None = None
+    credit: str | None = None
+    canvas: int | None = None
+    crop: Region | None = field(default=None, compare=True)
+
+
+# --- recognising URLs and documents -----------------------------------------------------------
+
+_NUM = r"\d+(?:\.\d+)?"
+_IMAGE_REQUEST = re.compile(
+    rf"/(?:full|square|\d+,\d+,\d+,\d+|pct:{_NUM},{_NUM},{_NUM},{_NUM})"
+    rf"/\^?(?:max|full|\d+,|,\d+|!?\d+,\d+|pct:{_NUM})"
+    rf"/!?{_NUM}"
+    r"/(?:default|color|gray|bitonal|native)\.(?:jpg|jpeg|tif|png|gif|jp2|pdf|webp)$"
+)
+
+
+def is_image_request(url: str) -> bool:
+    """True when ``url`` is already a full IIIF image request.
+
+    That is ``{base}/{region}/{size}/{rotation}/{quality}.{format}``, whose bytes are the image.
+    """
+    path = unquote(urlsplit(url).path)
+    match = _IMAGE_REQUEST.search(path)
+    return match is not None and match.start() > 0
+
+
+def is_info_url(url: str) -> bool:
+    """True when ``url`` names an image service description (``.../info.json``)."""
+    return urlsplit(url).path.endswith("/info.json")
+
+
+def looks_like_json(content: bytes, content_type: str | None) -> bool:
+    """True when a response is JSON (a IIIF document) rather than image bytes."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media in ("application/json", "application/ld+json") or media.endswith("+json"):
+        return True
+    if media.startswith(("image/", "video/", "audio/")):
+        return False
+    head = content[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] in (b"{", b"[")
+
+
+def _is_image_service(doc: dict[str, Any]) -> bool:
+    kind = _type(doc)
+    if kind in ("ImageService1", "ImageService2", "ImageService3"):
+        return True
+    if doc.get("protocol") == "http://iiif.io/api/image":
+        return True
+    if "width" not in doc or _id(doc) is None:
+        return False
+    profile = " ".join(_strings(doc.get("profile")))
+    return "iiif.io/api/image" in _context(doc) or "iiif.io/api/image" in profile
+
+
+def _type(doc: dict[str, Any]) -> str:
+    value = doc.get("type", doc.get("@type", ""))
+    return value if isinstance(value, str) else ""
+
+
+def _context(doc: dict[str, Any]) -> str:
+    value = doc.get("@context", "")
+    if isinstance(value, list):
+        return " ".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
+
+
+def _id(doc: dict[str, Any]) -> str | None:
+    value = doc.get("id", doc.get("@id"))
+    return value if isinstance(value, str) and value else None
+
+
+# --- image services ---------------------------------------------------------------------------
+
+# Features each compliance level promises (Image API 2.1 and 3.0 compliance documents); only the
+# ones this module uses are listed.
+_LEVEL_FEATURES = {
+    2: {
+        0: frozenset(),
+        1: frozenset({"regionByPx", "sizeByW", "sizeByH", "sizeByPct"}),
+        2: frozenset({"regionByPx", "regionByPct", "sizeByW", "sizeByH", "sizeByPct", "sizeByConfinedWh"}),
+    },
+    3: {
+        0: frozenset(),
+        1: frozenset({"regionByPx", "regionSquare", "sizeByW", "sizeByH", "sizeByWh"}),
+        2: frozenset(
+            {
+                "regionByPx",
+                "regionByPct",
+                "regionSquare",
+                "sizeByW",
+                "sizeByH",
+                "sizeByWh",
+                "sizeByPct",
+                "sizeByConfinedWh",
+            }
+        ),
+    },
+}
+_LEVEL = re.compile(r"level([0-2])")
+
+
+@dataclass(frozen=True)
+class _Service:
+    id: str
+    version: int
+    level: int
+    features: frozenset[str]
+    width: int
+    height: int
+    sizes: tuple[tuple[int, int], ...]
+    max_width: int | None
+    max_height: int | None
+    max_area: int | None
+    format: str
+
+
+def _positive(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and value > 0:
+        return int(value)
+    return None
+
+
+def _parse_service(info: dict[str, Any]) -> _Service:
+    service_id = _id(info)
+    if service_id is None:
+        raise IIIFError("the image service's info.json has no id")
+    width, height = _positive(info.get("width")), _positive(info.get("height"))
+    if width is None or height is None:
+        raise IIIFError(f"the image service {service_id} gives no width and height")
+
+    version = 3 if _type(info) == "ImageService3" or "image/3" in _context(info) else 2
+    profiles = info.get("profile")
+    profiles = profiles if isinstance(profiles, list) else [profiles]
+    level = 0
+    features: set[str] = set()
+    formats: list[str] = []
+    limits: dict[str, Any] = dict(info)
+    for entry in profiles:
+        if isinstance(entry, str):
+            if match := _LEVEL.search(entry):
+                level = max(level, int(match.group(1)))
+        elif isinstance(entry, dict):
+            # Image API 2.x puts extra features, formats and size limits in the profile object.
+            features.update(_strings(entry.get("supports")))
+            formats.extend(_strings(entry.get("formats")))
+            for key in ("maxWidth", "maxHeight", "maxArea"):
+                if limits.get(key) is None and entry.get(key) is not None:
+                    limits[key] = entry[key]
+    features.update(_strings(info.get("extraFeatures")))
+    features.update(_LEVEL_FEATURES[version][level])
+
+    sizes = []
+    for entry in info.get("sizes") or []:
+        if isinstance(entry, dict):
+            w, h = _positive(entry.get("width")), _positive(entry.get("height"))
+            if w and h and w <= width and h <= height:
+                sizes.append((w, h))
+
+    max_width = _positive(limits.get("maxWidth"))
+    max_height = _positive(limits.get("maxHeight")) or max_width
+
+    # jpg is required at every level; a 2.x profile listing formats without it is taken at its
+    # word only above level 0.
+    image_format = "jpg"
+    if version == 2 and level > 0 and formats and "jpg" not in formats:
+        image_format = "png" if "png" in formats else formats[0]
+
+    return _Service(
+        id=service_id.rstrip("/"),
+        version=version,
+        level=level,
+        features=frozenset(features),
+        width=width,
+        height=height,
+        sizes=tuple(sorted(set(sizes), key=lambda s: (max(s), s))),
+        max_width=max_width,
+        max_height=max_height,
+        max_area=_positive(limits.get("maxArea")),
+        format=image_format,
+    )
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _wanted(service: _Service, region_w: int, region_h: int, target: int) -> tuple[int, int]:
+    """The derivative size: long side ``target``, never above the region's size or the limits."""
+    long_side = max(region_w, region_h)
+    if long_side <= target:
+        w, h = region_w, region_h
+    elif region_w >= region_h:
+        w, h = target, max(1, round(region_h * target / region_w))
+    else:
+        # Requests give the width: round it up so the height is not a pixel short of target.
+        w, h = min(region_w, math.ceil(region_w * target / region_h)), target
+    factor = 1.0
+    if service.max_width:
+        factor = min(factor, service.max_width / w)
+    if service.max_height:
+        factor = min(factor, service.max_height / h)
+    if service.max_area:
+        factor = min(factor, math.sqrt(service.max_area / (w * h)))
+    if factor < 1.0:
+        w, h = max(1, math.floor(w * factor)), max(1, math.floor(h * factor))
+    return w, h
+
+
+def _size_for(service: _Service, region_w: int, region_h: int, target: int) -> str:
+    full_region = (region_w, region_h) == (service.width, service.height)
+    if full_region and service.sizes:
+        needed = min(target, max(region_w, region_h))
+        large_enough = [s for s in service.sizes if max(s) >= needed]
+        if large_enough:
+            w, h = large_enough[0]
+            return f"{w},{h}"
+        if "sizeByW" not in service.features:
+            w, h = service.sizes[-1]
+            return f"{w},{h}"
+    w, h = _wanted(service, region_w, region_h, target)
+    if (w, h) == (region_w, region_h):
+        return "max" if service.version == 3 else "full"
+    if "sizeByW" in service.features:
+        return f"{w},"
+    if "sizeByConfinedWh" in service.features:
+        return f"!{w},{h}"
+    return "max" if service.version == 3 else "full"
+
+
+def choose_size(info: dict[str, Any], region_box: tuple[int, int], target: int) -> str:
+    """Choose the IIIF size parameter for a region of ``region_box`` (w, h) full-resolution pixels.
+
+    ``info`` is a parsed ``info.json`` (Image API 2.x or 3.0).  For the full region an entry of
+    ``sizes`` is preferred (the smallest whose long side reaches ``target``); otherwise ``w,``
+    or ``!w,h`` when the compliance level or profile allows it, else ``max`` (3.0) / ``full``
+    (2.x).  The result is never larger than the region (no upscaling) nor than ``maxWidth``,
+    ``maxHeight`` and ``maxArea`` allow.
+
+    >>> info = {"@id": "https://x.org/iiif/a", "width": 4000, "height": 3000,
+    ...         "profile": ["http://iiif.io/api/image/2/level1.json"]}
+    >>> choose_size(info, (4000, 3000), 512)
+    '512,'
+    """
+    service = _parse_service(info)
+    return _size_for(service, int(region_box[0]), int(region_box[1]), target)
+
+
+def _from_service(
+    info: dict[str, Any], region: Region | None, target: int
+) -> tuple[str, bool, Region | None]:
+    """The derivative URL, whether the server applied the region, and what is left to crop."""
+    service = _parse_service(info)
+    quality_format = f"default.{service.format}"
+    if region is None or region.is_full:
+        size = _size_for(service, service.width, service.height, target)
+        return f"{service.id}/full/{size}/0/{quality_format}", True, None
+    try:
+        x, y, w, h = region.box(service.width, service.height)
+    except ValueError as exc:
+        raise IIIFError(str(exc)) from None
+
+    server_region: str | None = None
+    if region.kind == "square" and "regionSquare" in service.features:
+        server_region = "square"
+    elif region.kind == "percent" and "regionByPct" in service.features:
+        server_region = str(region)
+    elif "regionByPx" in service.features:
+        server_region = f"{x},{y},{w},{h}"
+    if server_region is not None:
+        size = _size_for(service, w, h, target)
+        return f"{service.id}/{server_region}/{size}/0/{quality_format}", True, None
+
+    # The engine crops a scaled-down full image: pixel offsets would no longer hold, fractions do.
+    crop = region
+    if region.kind == "pixels":
+        crop = Region(
+            "percent",
+            (
+                x * 100 / service.width,
+                y * 100 / service.height,
+                w * 100 / service.width,
+                h * 100 / service.height,
+            ),
+        )
+    size = _size_for(service, service.width, service.height, target)
+    return f"{service.id}/full/{size}/0/{quality_format}", False, crop
+
+
+# --- manifests --------------------------------------------------------------------------------
+
+
+def _is_manifest(doc: dict[str, Any]) -> bool:
+    return _type(doc) in ("sc:Manifest", "Manifest")
+
+
+def _listify(value: object) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _canvases(manifest: dict[str, Any]) -> list[Any]:
+    if "sequences" in manifest:
+        sequences = _listify(manifest.get("sequences"))
+        first = sequences[0] if sequences and isinstance(sequences[0], dict) else {}
+        return _listify(first.get("canvases"))
+    return [item for item in _listify(manifest.get("items")) if isinstance(item, dict)]
+
+
+def _painted_resource(canvas: dict[str, Any]) -> dict[str, Any] | None:
+    """The image painted on a canvas: 2.1 ``images[].resource`` or 3.0 painting ``body``."""
+    for annotation in _listify(canvas.get("images")):
+        if isinstance(annotation, dict) and isinstance(annotation.get("resource"), dict):
+            return _pick_choice(annotation["resource"])
+    for page in _listify(canvas.get("items")):
+        if not isinstance(page, dict):
+            continue
+        for annotation in _listify(page.get("items")):
+            if not isinstance(annotation, dict):
+                continue
+            if annotation.get("motivation", "painting") not in ("painting", "sc:painting"):
+                continue
+            bodies = [b for b in _listify(annotation.get("body")) if isinstance(b, dict)]
+            if bodies:
+                return _pick_choice(bodies[0])
+    return None
+
+
+def _pick_choice(body: dict[str, Any]) -> dict[str, Any] | None:
+    kind = _type(body)
+    if kind == "Choice":
+        items = [i for i in _listify(body.get("items")) if isinstance(i, dict)]
+        return _pick_choice(items[0]) if items else None
+    if kind == "oa:Choice":
+        default = body.get("default")
+        if isinstance(default, dict):
+            return _pick_choice(default)
+        items = [i for i in _listify(body.get("item")) if isinstance(i, dict)]
+        return _pick_choice(items[0]) if items else None
+    if kind == "SpecificResource" and isinstance(body.get("source"), dict):
+        return _pick_choice(body["source"])
+    return body
+
+
+def _image_service(resource: dict[str, Any]) -> dict[str, Any] | None:
+    for service in _listify(resource.get("service")):
+        if not isinstance(service, dict) or _id(service) is None:
+            continue
+        kind = _type(service)
+        profile = " ".join(_strings(service.get("profile")))
+        if (
+            kind in ("ImageService1", "ImageService2", "ImageService3")
+            or "iiif.io/api/image" in _context(service)
+            or "iiif.io/api/image" in profile
+        ):
+            return service
+    return None
+
+
+def _from_manifest(
+    url: str,
+    manifest: dict[str, Any],
+    canvas: int,
+    region: Region | None,
+    target: int,
+    get_json: Callable[[str], object],
+) -> ImageRequest:
+    canvases = _canvases(manifest)
+    count = len(canvases)
+    if canvas < 1:
+        raise IIIFError(f":canvas: counts from 1; {canvas} does not exist")
+    if canvas > count:
+        noun = "canvas" if count == 1 else "canvases"
+        raise IIIFError(f"manifest has {count} {noun}; :canvas: {canvas} does not exist")
+    chosen = canvases[canvas - 1]
+    resource = _painted_resource(chosen) if isinstance(chosen, dict) else None
+    if resource is None:
+        raise IIIFError(f"canvas {canvas} of the manifest paints no image")
+    label = _text(manifest.get("label"))
+    credit = _text(_credit_value(manifest))
+
+    service = _image_service(resource)
+    if service is not None:
+        service_id = _id(service).rstrip("/")  # type: ignore[union-attr]
+        info = get_json(service_id + "/info.json")
+        if not isinstance(info, dict) or not _is_image_service(info):
+            raise IIIFError(f"{service_id}/info.json is not a IIIF image service description")
+        image_url, region_done, crop = _from_service(info, region, target)
+    else:
+        image_url = _id(resource)
+        if image_url is None:
+            raise IIIFError(f"canvas {canvas} of the manifest paints an image without a URL")
+        has_region = region is not None and not region.is_full
+        region_done, crop = not has_region, region if has_region else None
+    return ImageRequest(
+        image_url=image_url,
+        region_done=region_done,
+        manifest_url=url,
+        label=label,
+        credit=credit,
+        canvas=canvas,
+        crop=crop,
+    )
+
+
+def _credit_value(manifest: dict[str, Any]) -> object:
+    statement = manifest.get("requiredStatement")
+    if isinstance(statement, dict):
+        return statement.get("value")
+    return manifest.get("attribution")
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+class _TextExtractor(HTMLParser):
+    _BREAKS = frozenset({"br", "p", "div", "li", "tr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in self._BREAKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _plain(value: str) -> str:
+    if "<" in value:
+        parser = _TextExtractor()
+        parser.feed(value)
+        parser.close()
+        value = "".join(parser.parts)
+    else:
+        value = html.unescape(value)
+    return " ".join(value.split())
+
+
+def _language_values(value: object) -> list[str]:
+    """Values in the preferred language: ``en``, then no language, then the first one given."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        if "@value" in value:
+            return _strings(value.get("@value"))
+        keys = list(value)
+        english = [k for k in keys if k == "en"] + [k for k in keys if k.startswith("en-")]
+        for key in [*english, "none", *keys[:1]]:
+            if key in value:
+                return _strings(value[key])
+        return []
+    if isinstance(value, list):
+        # Presentation 2.1: strings and {"@value", "@language"} objects side by side.
+        tagged: dict[str, list[str]] = {}
+        for item in value:
+            if isinstance(item, str):
+                tagged.setdefault("none", []).append(item)
+            elif isinstance(item, dict) and isinstance(item.get("@value"), str):
+                language = item.get("@language") or "none"
+                tagged.setdefault(str(language), []).append(item["@value"])
+        return _language_values(tagged) if tagged else []
+    return []
+
+
+def _text(value: object) -> str | None:
+    parts = [_plain(v) for v in _language_values(value)]
+    joined = "; ".join(p for p in _unique(parts) if p)
+    return joined or None
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def resolve(
+    url: str,
+    document: object,
+    *,
+    canvas: int = 1,
+    region: Region | None = None,
+    target: int = 512,
+    get_json: Callable[[str], object],
+) -> ImageRequest:
+    """Turn a IIIF document fetched from ``url`` into a concrete image request.
+
+    ``document`` is an image service description (``info.json``, Image API 2.x or 3.0) or a
+    manifest (Presentation 2.1 or 3.0); for a manifest, ``canvas`` (1-based) selects the image
+    and ``get_json(url)`` fetches its image service's ``info.json``.  ``region`` is applied by the
+    server when its compliance level allows (``region_done=True``), else left to the engine.
+    ``target`` is the wanted long side of the derivative in pixels.
+
+    Raises :class:`IIIFError` when the document cannot give an image; errors of ``get_json``
+    propagate unchanged.
+    """
+    if not isinstance(document, dict):
+        raise IIIFError(f"{url} is not a IIIF image service or manifest")
+    if _is_image_service(document):
+        image_url, region_done, crop = _from_service(document, region, target)
+        return ImageRequest(image_url=image_url, region_done=region_done, crop=crop)
+    if _is_manifest(document):
+        return _from_manifest(url, document, canvas, region, target, get_json)
+    if _type(document) in ("sc:Collection", "Collection"):
+        raise IIIFError(f"{url} is a IIIF collection; give the URL of one of its manifests")
+    raise IIIFError(f"{url} is not a IIIF image service or manifest")
