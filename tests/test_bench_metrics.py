@@ -1,0 +1,124 @@
+"""Tests of the benchmark's CIEDE2000 metric against published reference data."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+
+def _load_metrics() -> ModuleType:
+    # benchmarks/ is a folder of scripts, not a package, so load the module by path.
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "metrics.py"
+    spec = importlib.util.spec_from_file_location("bench_metrics", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+metrics = _load_metrics()
+
+# Sharma, Wu & Dalal (2005), Table 1: L1 a1 b1, L2 a2 b2, ΔE00 to 4 decimals.
+SHARMA_PAIRS = np.array(
+    [
+        [50.0000, 2.6772, -79.7751, 50.0000, 0.0000, -82.7485, 2.0425],
+        [50.0000, 3.1571, -77.2803, 50.0000, 0.0000, -82.7485, 2.8615],
+        [50.0000, 2.8361, -74.0200, 50.0000, 0.0000, -82.7485, 3.4412],
+        [50.0000, -1.3802, -84.2814, 50.0000, 0.0000, -82.7485, 1.0000],
+        [50.0000, -1.1848, -84.8006, 50.0000, 0.0000, -82.7485, 1.0000],
+        [50.0000, -0.9009, -85.5211, 50.0000, 0.0000, -82.7485, 1.0000],
+        [50.0000, 0.0000, 0.0000, 50.0000, -1.0000, 2.0000, 2.3669],
+        [50.0000, -1.0000, 2.0000, 50.0000, 0.0000, 0.0000, 2.3669],
+        [50.0000, 2.4900, -0.0010, 50.0000, -2.4900, 0.0009, 7.1792],
+        [50.0000, 2.4900, -0.0010, 50.0000, -2.4900, 0.0010, 7.1792],
+        [50.0000, 2.4900, -0.0010, 50.0000, -2.4900, 0.0011, 7.2195],
+        [50.0000, 2.4900, -0.0010, 50.0000, -2.4900, 0.0012, 7.2195],
+        [50.0000, -0.0010, 2.4900, 50.0000, 0.0009, -2.4900, 4.8045],
+        [50.0000, -0.0010, 2.4900, 50.0000, 0.0010, -2.4900, 4.8045],
+        [50.0000, -0.0010, 2.4900, 50.0000, 0.0011, -2.4900, 4.7461],
+        [50.0000, 2.5000, 0.0000, 50.0000, 0.0000, -2.5000, 4.3065],
+        [50.0000, 2.5000, 0.0000, 73.0000, 25.0000, -18.0000, 27.1492],
+        [50.0000, 2.5000, 0.0000, 61.0000, -5.0000, 29.0000, 22.8977],
+        [50.0000, 2.5000, 0.0000, 56.0000, -27.0000, -3.0000, 31.9030],
+        [50.0000, 2.5000, 0.0000, 58.0000, 24.0000, 15.0000, 19.4535],
+        [50.0000, 2.5000, 0.0000, 50.0000, 3.1736, 0.5854, 1.0000],
+        [50.0000, 2.5000, 0.0000, 50.0000, 3.2972, 0.0000, 1.0000],
+        [50.0000, 2.5000, 0.0000, 50.0000, 1.8634, 0.5757, 1.0000],
+        [50.0000, 2.5000, 0.0000, 50.0000, 3.2592, 0.3350, 1.0000],
+        [60.2574, -34.0099, 36.2677, 60.4626, -34.1751, 39.4387, 1.2644],
+        [63.0109, -31.0961, -5.8663, 62.8187, -29.7946, -4.0864, 1.2630],
+        [61.2901, 3.7196, -5.3901, 61.4292, 2.2480, -4.9620, 1.8731],
+        [35.0831, -44.1164, 3.7933, 35.0232, -40.0716, 1.5901, 1.8645],
+        [22.7233, 20.0904, -46.6940, 23.0331, 14.9730, -42.5619, 2.0373],
+        [36.4612, 47.8580, 18.3852, 36.2715, 50.5065, 21.2231, 1.4146],
+        [90.8027, -2.0831, 1.4410, 91.1528, -1.6435, 0.0447, 1.4441],
+        [90.9257, -0.5406, -0.9208, 88.6381, -0.8985, -0.7239, 1.5381],
+        [6.7747, -0.2908, -2.4247, 5.8714, -0.0985, -2.2286, 0.6377],
+        [2.0776, 0.0795, -1.1350, 0.9033, -0.0636, -0.5514, 0.9082],
+    ]
+)
+
+
+def test_sharma_pairs_to_four_decimals() -> None:
+    assert SHARMA_PAIRS.shape == (34, 7)
+    got = metrics.delta_e_2000(SHARMA_PAIRS[:, :3], SHARMA_PAIRS[:, 3:6])
+    np.testing.assert_array_equal(np.round(got, 4), SHARMA_PAIRS[:, 6])
+
+
+def test_sharma_pairs_symmetric() -> None:
+    forward = metrics.delta_e_2000(SHARMA_PAIRS[:, :3], SHARMA_PAIRS[:, 3:6])
+    backward = metrics.delta_e_2000(SHARMA_PAIRS[:, 3:6], SHARMA_PAIRS[:, :3])
+    np.testing.assert_allclose(forward, backward, atol=1e-12)
+
+
+def test_srgb_white_black_and_red() -> None:
+    lab = metrics.srgb8_to_lab(np.array([[255, 255, 255], [0, 0, 0], [255, 0, 0]], np.uint8))
+    np.testing.assert_allclose(lab[0], [100.0, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(lab[1], [0.0, 0.0, 0.0], atol=1e-9)
+    # Published D65 value for sRGB red.
+    np.testing.assert_allclose(lab[2], [53.2408, 80.0925, 67.2032], atol=1e-3)
+
+
+def test_float_and_integer_inputs_agree() -> None:
+    rgb = np.array([[12, 200, 99], [250, 1, 128]], np.uint8)
+    np.testing.assert_allclose(
+        metrics.srgb8_to_lab(rgb), metrics.srgb8_to_lab(rgb.astype(np.float64)), atol=1e-12
+    )
+
+
+def test_mean_delta_e_exact_palette_is_zero() -> None:
+    image = np.zeros((4, 5, 3), np.uint8)
+    image[:2] = (200, 30, 40)
+    image[2:] = (10, 90, 250)
+    palette = np.array([[10, 90, 250], [200, 30, 40]])
+    assert metrics.mean_delta_e(image, palette) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_mean_delta_e_weights_pixels_and_picks_nearest_by_de00() -> None:
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 256, size=(23, 17, 3), dtype=np.uint8)
+    image[:5] = image[0, 0]  # many repeats, so the distinct-colour weighting matters
+    palette = rng.integers(0, 256, size=(6, 3))
+    pixels = metrics.srgb8_to_lab(image.reshape(-1, 3))[:, None, :]
+    brute = metrics.delta_e_2000(pixels, metrics.srgb8_to_lab(palette)[None]).min(axis=1).mean()
+    # mean_delta_e works in float32; the float64 reference agrees far below reported precision.
+    assert metrics.mean_delta_e(image, palette) == pytest.approx(brute, abs=1e-3)
+
+
+def test_nearest_swatch_is_chosen_by_de00_not_euclidean_lab() -> None:
+    grey = np.full((3, 3, 3), 128, np.uint8)
+    palette = np.array([[128, 140, 128], [120, 128, 145]])
+    lab_grey = metrics.srgb8_to_lab(grey[0, :1])
+    lab_pal = metrics.srgb8_to_lab(palette)
+    euclid = np.linalg.norm(lab_pal - lab_grey, axis=1)
+    de00 = metrics.delta_e_2000(lab_grey, lab_pal)
+    # The two criteria disagree for this grey, so the test tells them apart.
+    assert np.argmin(euclid) == 0
+    assert np.argmin(de00) == 1
+    assert metrics.mean_delta_e(grey, palette) == pytest.approx(de00[1], abs=1e-4)
