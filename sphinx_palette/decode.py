@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import math
+import re
+import struct
 from dataclasses import dataclass
 
 import cv2
@@ -47,10 +49,43 @@ def image_dimensions(data: bytes) -> tuple[int, int] | None:
     try:
         width, height = imagesize.get(io.BytesIO(data))
     except Exception:  # imagesize reports most failures as -1, but a hostile header may raise
-        return None
+        width = height = -1
     if width <= 0 or height <= 0:
-        return None
+        # Formats OpenCV reads but imagesize does not: without this their size would only be known (and
+        # the pixel limit enforced) after decoding.
+        found = _other_header_dimensions(data)
+        if found is None or min(found) <= 0:
+            return None
+        width, height = found
     return int(width), int(height)
+
+
+_PAM_SIZE = re.compile(rb"^(WIDTH|HEIGHT)[ \t]+(\d+)", re.MULTILINE)
+_PFM_SIZE = re.compile(rb"^P[Ff]\s+(\d+)\s+(\d+)\s")
+_RADIANCE_SIZE = re.compile(rb"\n\n([-+])([XY]) (\d+) ([-+])([XY]) (\d+)\s")
+
+
+def _other_header_dimensions(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` of PAM, PFM, Radiance HDR, Sun raster and raw JPEG 2000 codestream headers."""
+    head = data[:4096]
+    if head.startswith(b"P7\n"):
+        fields = {name: int(value) for name, value in _PAM_SIZE.findall(head)}
+        if b"WIDTH" in fields and b"HEIGHT" in fields:
+            return fields[b"WIDTH"], fields[b"HEIGHT"]
+    elif match := _PFM_SIZE.match(head):
+        return int(match[1]), int(match[2])
+    elif head.startswith((b"#?RADIANCE", b"#?RGBE")):
+        if match := _RADIANCE_SIZE.search(head):
+            first, second = int(match[3]), int(match[6])
+            # The resolution line names the slow (row) axis first; "-Y h +X w" is the usual layout.
+            return (second, first) if match[2] == b"Y" else (first, second)
+    elif head.startswith(b"\x59\xa6\x6a\x95") and len(head) >= 12:
+        return struct.unpack(">II", head[4:12])
+    elif head.startswith(b"\xff\x4f\xff\x51") and len(head) >= 24:
+        # SIZ marker: image extent minus image offset, as the decoder allocates it.
+        xsiz, ysiz, xosiz, yosiz = struct.unpack(">IIII", head[8:24])
+        return xsiz - xosiz, ysiz - yosiz
+    return None
 
 
 def decode_image(
@@ -96,7 +131,10 @@ def decode_image(
     elif is_jpeg and scale == 1:
         dimensions = (width, height)  # EXIF orientation may have swapped the axes
 
-    rgb, opaque = _to_rgb8(pixels)
+    try:
+        rgb, opaque = _to_rgb8(pixels)
+    except cv2.error as exc:  # an odd layout the decoder produced; never let OpenCV's exception escape
+        raise PaletteError(f"unsupported pixel layout ({_first_line(exc)})") from None
     if region is not None and not region.is_full:
         full_width, full_height = _oriented(dimensions, width, height)
         x, y, w, h = _scaled_box(region, full_width, full_height, width, height)
@@ -124,7 +162,7 @@ def normalise_array(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 def describe_content(data: bytes) -> str:
     """Say in a few words what some bytes look like, for error messages about non-images."""
-    head = data[:512].lstrip().lower()
+    head = data[:512].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
         return "the data is an HTML page, not an image"
     if head.startswith((b"{", b"[")):
@@ -133,11 +171,25 @@ def describe_content(data: bytes) -> str:
         return "SVG vector images are not supported; use a raster image"
     if head.startswith(b"%pdf"):
         return "the data is a PDF document, not an image"
-    if data.startswith(_JPEG_MAGIC):
-        return "a JPEG file that could not be decoded, probably truncated or damaged"
-    if data.startswith(b"\x89PNG"):
-        return "a PNG file that could not be decoded, probably truncated or damaged"
+    if not head:
+        return f"{len(data)} bytes of white space"
+    for name, test in _SIGNATURES:
+        if test(data):
+            return f"a {name} file that could not be decoded, probably truncated or damaged"
     return f"unrecognised format, {len(data)} bytes starting {data[:8].hex(' ')}"
+
+
+_SIGNATURES = (
+    ("JPEG", lambda d: d.startswith(_JPEG_MAGIC)),
+    ("PNG", lambda d: d.startswith(b"\x89PNG\r\n\x1a\n")),
+    ("GIF", lambda d: d.startswith((b"GIF87a", b"GIF89a"))),
+    ("WebP", lambda d: d.startswith(b"RIFF") and d[8:12] == b"WEBP"),
+    ("TIFF", lambda d: d.startswith((b"II*\x00", b"MM\x00*"))),
+    ("JPEG 2000", lambda d: d.startswith((b"\x00\x00\x00\x0cjP  ", b"\xff\x4f\xff\x51"))),
+    ("AVIF", lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"avif", b"avis")),
+    ("HEIF", lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"heic", b"heix", b"mif1", b"msf1")),
+    ("BMP", lambda d: d.startswith(b"BM")),
+)
 
 
 def _check_pixel_limit(width: int, height: int, max_pixels: int) -> None:
@@ -224,11 +276,18 @@ def _to_uint8(pixels: np.ndarray) -> np.ndarray:
         else:
             values = linear_to_srgb(values)
         return np.rint(values * 255.0).astype(np.uint8)
+    if dtype == np.uint16:
+        # A lookup table keeps 16-bit images (PNG, TIFF) at one byte per value; the float route below would
+        # need 24 bytes per value, gigabytes for a large scan. Same rounding: v / 257 is never a tie.
+        return _UINT16_TO_UINT8[pixels]
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         values = np.clip(pixels.astype(np.float64), 0, info.max)
         return np.rint(values * (255.0 / info.max)).astype(np.uint8)
     raise PaletteError(f"unsupported pixel type {dtype}")
+
+
+_UINT16_TO_UINT8 = np.rint(np.arange(65536, dtype=np.float64) * (255.0 / 65535.0)).astype(np.uint8)
 
 
 def _first_line(exc: Exception) -> str:

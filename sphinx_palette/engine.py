@@ -40,7 +40,7 @@ _threadpools = ThreadpoolController()
 
 @dataclass(frozen=True)
 class Swatch:
-    """One colour of a palette: ``rgb`` in 0–255 and ``share``, the fraction of counted pixels it stands for."""
+    """One colour of a palette: ``rgb`` in 0–255 and ``share``, the fraction of counted pixels it covers."""
 
     rgb: tuple[int, int, int]
     share: float
@@ -136,6 +136,8 @@ def extract_palette(
     [('#000000', 0.5), ('#ff0000', 0.5)]
     """
     colors = _check_parameters(colors, sort, seed)
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 1:
+        raise PaletteError(f"max_pixels must be a positive integer, got {max_pixels!r}")
     if isinstance(region, str):
         try:
             region = parse_region(region)
@@ -185,6 +187,8 @@ def _load(
             data = Path(image).read_bytes()
         except OSError as exc:
             raise PaletteError(f"cannot read {os.fspath(image)!r}: {exc.strerror or exc}") from None
+        except ValueError as exc:  # e.g. a NUL character in the path
+            raise PaletteError(f"cannot read {os.fspath(image)!r}: {exc}") from None
     else:
         raise PaletteError(f"expected image bytes, a path or a numpy array, got {type(image).__name__}")
     decoded = decode_image(data, max_pixels=max_pixels, work_pixels=WORK_PIXELS, region=region)
