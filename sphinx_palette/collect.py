@@ -1,0 +1,186 @@
+"""Site-wide palette data: one plain record per palette, kept in the environment by document.
+
+Records are purged and merged per document, so ``-j`` builds see exactly what serial builds see. They feed
+the end-of-build summary, ``palettes.json``, the ``palette-index`` directive and remote-expiry re-reads.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+from .config import is_offline
+from .pipeline import PaletteResult, is_url
+
+logger = logging.getLogger(__name__)
+
+EXPORT_PATH = "_static/palettes.json"
+EXPORT_FORMAT = 1
+
+
+def entries(env: BuildEnvironment) -> dict[str, list[dict]]:
+    """The records, by docname (created on first use)."""
+    if not hasattr(env, "palette_entries"):
+        env.palette_entries = {}
+    return env.palette_entries
+
+
+def record(
+    env: BuildEnvironment,
+    docname: str,
+    node_id: str,
+    source: str,
+    result: PaletteResult,
+    line: int,
+    node: nodes.Element | None = None,
+) -> None:
+    """Keep what the site needs to know of one palette directive."""
+    entry: dict = {
+        "docname": docname,
+        "anchor": node_id,
+        "source": result.image_url if source != result.image_url and is_url(source) else source,
+        "line": line,
+        "origin": result.origin,
+        "remote": is_url(source),
+        "checked_at": result.checked_at,
+    }
+    if is_url(source):
+        entry["source"] = _redacted(source)
+    if node is not None and result.palette is not None:
+        entry["title"] = node.get("title", "")
+        entry["manifest"] = result.manifest_url
+        entry["credit"] = next((c.astext() for c in node.findall(_is_credit)), None)
+        entry["image"] = node.get("image_url") or _local_image(env, docname, node)
+        entry["swatches"] = [
+            {
+                "hex": s["hex"],
+                "rgb": [int(c) for c in s["rgb"].split(",")],
+                "share": float(s["share"]),
+                "name": s["name"],
+                "family": s["family"],
+            }
+            for s in node.findall(_is_swatch)
+        ]
+    entries(env).setdefault(docname, []).append(entry)
+
+
+def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    """Forget a document's palettes before it is read again or removed."""
+    entries(env).pop(docname, None)
+
+
+def merge(app: Sphinx, env: BuildEnvironment, docnames: Iterable[str], other: BuildEnvironment) -> None:
+    """Take the records of the documents a parallel reader processed, and only those."""
+    theirs = entries(other)
+    mine = entries(env)
+    for docname in docnames:
+        if docname in theirs:
+            mine[docname] = theirs[docname]
+
+
+def outdated_remote(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """Documents whose remote palettes were last checked more than ``palette_remote_ttl`` ago."""
+    if is_offline(app):
+        return []
+    limit = time.time() - float(app.config.palette_remote_ttl)
+    stale = []
+    for docname, records in entries(env).items():
+        if docname in removed or docname in changed:
+            continue
+        checked = [r["checked_at"] for r in records if r["remote"] and r.get("checked_at") is not None]
+        failed = any(r["remote"] and r["origin"] == "failed" for r in records)
+        if failed or (checked and min(checked) <= limit):
+            stale.append(docname)
+    return sorted(stale)
+
+
+def note_reading(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """Remember which documents this build reads, for the summary line."""
+    app._palette_reading = set(docnames)  # type: ignore[attr-defined]
+
+
+def summarise(app: Sphinx, exception: Exception | None) -> None:
+    """Log ``palette: N palettes (C computed, H from cache, F failed)`` for the documents read."""
+    if exception is not None:
+        return
+    reading = getattr(app, "_palette_reading", set())
+    records = [r for d in sorted(reading) for r in entries(app.env).get(d, [])]
+    if not records and not entries(app.env):
+        return
+    counts = {
+        origin: sum(r["origin"] == origin for r in records) for origin in ("computed", "cache", "failed")
+    }
+    logger.info(
+        "palette: %d palettes (%d computed, %d from cache, %d failed)",
+        len(records),
+        counts["computed"],
+        counts["cache"],
+        counts["failed"],
+    )
+
+
+def site_palettes(env: BuildEnvironment) -> list[dict]:
+    """Every successful palette of the site, in document order then page order."""
+    found = env.found_docs
+    return [
+        r
+        for docname in sorted(entries(env))
+        if docname in found
+        for r in entries(env)[docname]
+        if r.get("swatches")
+    ]
+
+
+def export_json(app: Sphinx, exception: Exception | None) -> None:
+    """Write ``_static/palettes.json`` for HTML builds when ``palette_export`` is on."""
+    if exception is not None or app.builder.format != "html" or not app.config.palette_export:
+        return
+    palettes = []
+    for r in site_palettes(app.env):
+        palettes.append(
+            {
+                "page": app.builder.get_target_uri(r["docname"]),
+                "docname": r["docname"],
+                "anchor": r["anchor"],
+                "title": r["title"],
+                "source": r["source"],
+                "credit": r.get("credit"),
+                "manifest": r.get("manifest"),
+                "swatches": r["swatches"],
+            }
+        )
+    path = Path(app.outdir, EXPORT_PATH)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"format": EXPORT_FORMAT, "project": app.config.project, "palettes": palettes}
+    path.write_text(
+        json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def _redacted(url: str) -> str:
+    from .fetch import redact_url
+
+    return redact_url(url)
+
+
+def _is_swatch(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Element) and node.tagname == "palette_swatch"
+
+
+def _is_credit(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Element) and node.tagname == "palette_credit"
+
+
+def _local_image(env: BuildEnvironment, docname: str, node: nodes.Element) -> str | None:
+    """The shown local image as a path relative to the source directory, as Sphinx keys its images."""
+    image = next(node.findall(nodes.image), None)
+    return None if image is None else env.relfn2path(image["uri"], docname)[0]

@@ -1,0 +1,177 @@
+"""The ``palette`` directive: options → `PaletteRequest` → palette node, with typed warnings."""
+
+from __future__ import annotations
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import make_id
+
+from . import collect
+from .colour import hex_to_rgb, text_colour_for
+from .config import MAX_DIRECTIVE_COLORS, WIDTHS
+from .engine import SORTS
+from .names import describe
+from .nodes import palette, palette_bar, palette_caption, palette_credit, palette_swatch
+from .pipeline import PaletteRequest, PaletteResult, is_url
+from .region import parse_region
+from .service import get_service
+
+logger = logging.getLogger(__name__)
+
+_OFF = ("off", "no", "none", "false")
+
+
+class OptionError(ValueError):
+    """A directive option with a value it cannot take."""
+
+
+class PaletteDirective(SphinxDirective):
+    """``.. palette:: SOURCE``: the colours of an image as a swatch bar."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    has_content = False
+    # Values are checked in run(), so a bad one is a typed ``palette.option`` warning, not a docutils error.
+    option_spec = {
+        "colors": directives.unchanged_required,
+        "sort": directives.unchanged_required,
+        "widths": directives.unchanged_required,
+        "alt": directives.unchanged_required,
+        "caption": directives.unchanged_required,
+        "credit": directives.unchanged_required,
+        "show-image": directives.flag,
+        "download": directives.flag,
+        "name": directives.unchanged,
+        "class": directives.class_option,
+        "canvas": directives.unchanged_required,
+        "region": directives.unchanged_required,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        source = self.arguments[0].strip()
+        node = palette(source=source, widths=self.options.get("widths", self.config.palette_widths))
+        node["classes"] += self.options.get("class", [])
+        self.set_source_info(node)
+        self.add_name(node)
+        if not node["ids"]:
+            node["ids"].append(make_id(self.env, self.state.document, "palette"))
+            self.state.document.set_id(node)
+
+        try:
+            request = self._request(source)
+        except OptionError as exc:
+            return self._fail(node, "option", str(exc))
+
+        if is_url(source):
+            result = get_service(self.env.app).from_url(source, request)
+        else:
+            relative, absolute = self.env.relfn2path(source, self.env.docname)
+            # Touching the image re-reads exactly the documents that use it.
+            self.env.note_dependency(relative)
+            result = get_service(self.env.app).from_file(absolute, request)
+        for subtype, message in result.notices:
+            self._warn(subtype, message)
+        service = get_service(self.env.app)
+        if service.cache_error and not getattr(service, "cache_error_reported", False):
+            service.cache_error_reported = True
+            self._warn("cache", f"{service.cache_error}; palettes are computed but not stored")
+
+        if result.palette is None:
+            collect.record(self.env, self.env.docname, node["ids"][0], source, result, self.lineno)
+            return self._fail(node, result.subtype or "image", result.error or "no palette", result.repeated)
+        self._fill(node, source, request, result)
+        collect.record(self.env, self.env.docname, node["ids"][0], source, result, self.lineno, node)
+        return [node]
+
+    def _request(self, source: str) -> PaletteRequest:
+        colors = _integer(
+            self.options.get("colors", self.config.palette_colors), "colors", 1, MAX_DIRECTIVE_COLORS
+        )
+        sort = self.options.get("sort", self.config.palette_sort).strip()
+        if sort not in SORTS:
+            raise OptionError(f":sort: must be one of {', '.join(SORTS)}, not {sort!r}")
+        widths = self.options.get("widths", self.config.palette_widths).strip()
+        if widths not in WIDTHS:
+            raise OptionError(f":widths: must be share or equal, not {widths!r}")
+        canvas = _integer(self.options.get("canvas", 1), "canvas", 1, 100_000)
+        region = None
+        if "region" in self.options:
+            try:
+                region = parse_region(self.options["region"])
+            except ValueError as exc:
+                raise OptionError(f":region: {exc}") from None
+        if not source:
+            raise OptionError("the palette directive needs an image path or URL")
+        return PaletteRequest(source=source, colors=colors, sort=sort, region=region, canvas=canvas)
+
+    def _fill(self, node: palette, source: str, request: PaletteRequest, result: PaletteResult) -> None:
+        assert result.palette is not None
+        caption = self.options.get("caption")
+        title = caption or result.label or _file_label(result.image_url or source)
+        alt = self.options.get("alt") or f"Colour palette of {title}: {len(result.palette)} colours"
+        node["alt"] = alt
+        node["title"] = title
+        if result.manifest_url:
+            node["manifest_url"] = result.manifest_url
+        if "download" in self.options or self.config.palette_download:
+            node["download"] = True
+        if "show-image" in self.options:
+            if is_url(source):
+                node["image_url"] = result.image_url
+                node["image_alt"] = title
+            else:
+                media = nodes.container(classes=["palette-media"])
+                media += nodes.image(uri=source, alt=title, candidates={})
+                node += media
+
+        bar = palette_bar(label=alt)
+        for swatch in result.palette:
+            named = describe(swatch.rgb)
+            bar += palette_swatch(
+                hex=swatch.hex,
+                rgb=",".join(str(c) for c in swatch.rgb),
+                share=f"{swatch.share:.4f}",
+                name=named.name,
+                family=named.family,
+                ink=text_colour_for(hex_to_rgb(swatch.hex)),
+            )
+        node += bar
+        if caption:
+            inline, messages = self.state.inline_text(caption, self.lineno)
+            node += palette_caption(caption, "", *inline)
+            node += messages
+        credit_option = self.options.get("credit")
+        credit_nodes: list[nodes.Node] = []
+        if credit_option is not None and credit_option.strip().lower() not in _OFF:
+            credit_nodes, messages = self.state.inline_text(credit_option, self.lineno)
+            node += messages
+        elif credit_option is None and result.credit:
+            credit_nodes = [nodes.Text(result.credit)]
+        if credit_nodes:
+            node += palette_credit("", "", *credit_nodes, classes=["palette-credit"])
+
+    def _fail(self, node: palette, subtype: str, message: str, repeated: bool = False) -> list[nodes.Node]:
+        if not repeated:
+            self._warn(subtype, message)
+        node["error"] = message
+        node["subtype"] = subtype
+        return [node]
+
+    def _warn(self, subtype: str, message: str) -> None:
+        logger.warning(message, location=self.get_location(), type="palette", subtype=subtype)
+
+
+def _integer(value: object, option: str, low: int, high: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise OptionError(f":{option}: must be a whole number from {low} to {high}, not {value!r}") from None
+    if not low <= number <= high:
+        raise OptionError(f":{option}: must be from {low} to {high}, not {number}")
+    return number
+
+
+def _file_label(source: str) -> str:
+    return source.rstrip("/").rsplit("/", 1)[-1] or source

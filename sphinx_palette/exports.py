@@ -1,0 +1,36 @@
+"""Palette file formats for downloads: GIMP ``.gpl`` and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from .colour import hex_to_rgb
+
+
+def gpl_text(title: str, swatches: Sequence[dict]) -> str:
+    """A GIMP palette (``GIMP Palette`` header, ``Name:``, ``Columns:``, then ``R G B<TAB>name`` lines)."""
+    name = " ".join(title.split()) or "Palette"
+    lines = ["GIMP Palette", f"Name: {name}", f"Columns: {len(swatches)}", "#"]
+    for swatch in swatches:
+        r, g, b = hex_to_rgb(swatch["hex"])
+        label = swatch.get("name") or swatch["hex"]
+        lines.append(f"{r:3d} {g:3d} {b:3d}\t{label} {swatch['hex']} ({swatch['share'] * 100:.1f}%)")
+    return "\n".join(lines) + "\n"
+
+
+def json_text(title: str, swatches: Sequence[dict]) -> str:
+    """The palette as JSON: ``{"name": ..., "swatches": [{"hex", "rgb", "share", "name"}, ...]}``."""
+    data = {
+        "name": title,
+        "swatches": [
+            {
+                "hex": s["hex"],
+                "rgb": list(hex_to_rgb(s["hex"])),
+                "share": round(float(s["share"]), 4),
+                **({"name": s["name"]} if s.get("name") else {}),
+            }
+            for s in swatches
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

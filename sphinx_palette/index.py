@@ -1,0 +1,130 @@
+"""``.. palette-index::``: every palette of the site, grouped by hue family, linking to its page."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from .collect import site_palettes
+from .colour import hex_to_rgb, text_colour_for
+from .names import FAMILIES
+from .nodes import palette_bar, palette_index, palette_swatch
+
+logger = logging.getLogger(__name__)
+
+ORDERS = ("document", "title", "share")
+#: A palette is listed under each family that holds at least this share of its pixels.
+FAMILY_THRESHOLD = 0.10
+
+
+class PaletteIndexDirective(SphinxDirective):
+    """Insert the browse-by-colour index; it is filled in once all documents have been read."""
+
+    has_content = False
+    option_spec = {
+        "docs": directives.unchanged_required,
+        "order": directives.unchanged_required,
+        "class": directives.class_option,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        order = self.options.get("order", "document").strip()
+        if order not in ORDERS:
+            logger.warning(
+                ":order: must be one of %s, not %r; using document order",
+                ", ".join(ORDERS),
+                order,
+                location=self.get_location(),
+                type="palette",
+                subtype="option",
+            )
+            order = "document"
+        patterns = self.options.get("docs", "*").split()
+        node = palette_index(
+            patterns=patterns, order=order, classes=["palette-index", *self.options.get("class", [])]
+        )
+        self.set_source_info(node)
+        # The index lists other documents' palettes, so it must be rebuilt whenever any of them changes.
+        self.env.note_reread()
+        return [node]
+
+
+def families_of(entry: dict) -> list[str]:
+    """The hue families holding at least `FAMILY_THRESHOLD` of a palette's pixels, in display order."""
+    totals: dict[str, float] = {}
+    for swatch in entry["swatches"]:
+        totals[swatch["family"]] = totals.get(swatch["family"], 0.0) + swatch["share"]
+    return [f for f in FAMILIES if totals.get(f, 0.0) >= FAMILY_THRESHOLD]
+
+
+def resolve_indexes(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Replace each ``palette_index`` placeholder by grouped lists of links."""
+    for placeholder in list(doctree.findall(palette_index)):
+        chosen = [
+            e
+            for e in site_palettes(app.env)
+            if any(fnmatch.fnmatchcase(e["docname"], p) for p in placeholder["patterns"])
+        ]
+        if placeholder["order"] == "title":
+            chosen.sort(key=lambda e: (e["title"].casefold(), e["docname"], e["anchor"]))
+        elif placeholder["order"] == "share":
+            chosen.sort(key=lambda e: (-e["swatches"][0]["share"], e["docname"], e["anchor"]))
+        placeholder.replace_self(_render(app, docname, chosen, placeholder["classes"]))
+
+
+def _render(app: Sphinx, docname: str, chosen: list[dict], classes: list[str]) -> nodes.Element:
+    container = nodes.container(classes=classes)
+    groups = {family: [e for e in chosen if family in families_of(e)] for family in FAMILIES}
+    present = [f for f in FAMILIES if groups[f]]
+    if not present:
+        container += nodes.paragraph("", "No palettes found.")
+        return container
+    chips = nodes.bullet_list(classes=["palette-index-chips"])
+    for family in present:
+        chips += nodes.list_item(
+            "", nodes.paragraph("", f"{family} ({len(groups[family])})"), classes=[f"palette-chip-{family}"]
+        )
+    container += chips
+    for family in present:
+        section = nodes.container(classes=["palette-index-family", f"palette-family-{family}"])
+        section["ids"] = [f"palette-family-{family}"]
+        section += nodes.rubric("", family.capitalize())
+        items = nodes.bullet_list(classes=["palette-index-entries"])
+        for entry in groups[family]:
+            items += _entry(app, docname, entry)
+        section += items
+        container += section
+    return container
+
+
+def _entry(app: Sphinx, docname: str, entry: dict) -> nodes.list_item:
+    item = nodes.list_item(classes=["palette-index-entry"])
+    uri = app.builder.get_relative_uri(docname, entry["docname"]) + "#" + entry["anchor"]
+    if entry["docname"] == docname:
+        uri = "#" + entry["anchor"]
+    link = nodes.reference("", "", internal=True, refuri=uri)
+    if entry.get("image") and app.builder.format == "html":
+        image = entry["image"]
+        if "://" in image:
+            link += nodes.image(uri=image, alt="", classes=["palette-index-thumb"], candidates={"?": image})
+        elif image in app.env.images:
+            link += nodes.image(uri=image, alt="", classes=["palette-index-thumb"], candidates={"*": image})
+    link += nodes.inline("", entry["title"] or entry["docname"], classes=["palette-index-title"])
+    item += nodes.paragraph("", "", link)
+    bar = palette_bar(label=f"Colours of {entry['title']}")
+    for swatch in entry["swatches"]:
+        bar += palette_swatch(
+            hex=swatch["hex"],
+            rgb=",".join(str(c) for c in swatch["rgb"]),
+            share=f"{swatch['share']:.4f}",
+            name=swatch["name"],
+            family=swatch["family"],
+            ink=text_colour_for(hex_to_rgb(swatch["hex"])),
+        )
+    item += bar
+    return item

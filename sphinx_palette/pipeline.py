@@ -1,0 +1,282 @@
+"""From what an author wrote to a palette: read or fetch the image, resolve IIIF, consult the cache.
+
+`PaletteService` is the one object the Sphinx layer talks to. It knows nothing of Sphinx: it takes a
+`PaletteRequest` and returns a `PaletteResult` whose ``error`` and ``notices`` the caller turns into warnings.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from . import iiif
+from .cache import CacheError, PaletteCache, RemoteRecord, content_hash, palette_key
+from .engine import Palette, extract_palette
+from .errors import PaletteError
+from .fetch import FetchError, FetchSettings, fetch, make_session, redact_url
+from .region import Region
+
+#: Long side, in pixels, of the IIIF derivative asked for: as much as the engine samples, no more.
+IIIF_TARGET = 512
+
+
+@dataclass(frozen=True)
+class PaletteRequest:
+    """What one directive asks for, with the source as the author wrote it."""
+
+    source: str
+    colors: int = 5
+    sort: str = "share"
+    region: Region | None = None
+    canvas: int = 1
+    seed: int = 0
+
+
+@dataclass
+class PaletteResult:
+    """A palette, or why there is none, with what is known of where it came from.
+
+    ``origin`` is ``"computed"``, ``"cache"`` or ``"failed"``. ``error`` / ``subtype`` describe a failure;
+    ``repeated`` marks a failure already reported for an earlier use of the same URL. ``notices`` are
+    ``(subtype, message)`` pairs worth a warning even though a palette was found (a stale copy was used).
+    """
+
+    palette: Palette | None = None
+    origin: str = "failed"
+    error: str | None = None
+    subtype: str | None = None
+    repeated: bool = False
+    notices: list[tuple[str, str]] = field(default_factory=list)
+    image_url: str | None = None
+    manifest_url: str | None = None
+    label: str | None = None
+    credit: str | None = None
+    checked_at: float | None = None
+
+
+class SourceFailure(Exception):
+    """A failure with the warning subtype it belongs to (``fetch``, ``offline``, ``iiif``, ``image``, ...)."""
+
+    def __init__(self, subtype: str, message: str) -> None:
+        super().__init__(message)
+        self.subtype = subtype
+
+
+def is_url(source: str) -> bool:
+    """True when ``source`` has a URL scheme (``http:``, ``ftp:``, ``data:`` ...) rather than being a path."""
+    scheme = urlsplit(source).scheme
+    return len(scheme) > 1  # one letter is a Windows drive, as in C:\images\a.png
+
+
+class PaletteService:
+    """Palettes for local files and URLs, through the cache, honouring offline mode and the remote TTL."""
+
+    def __init__(
+        self,
+        cache: PaletteCache,
+        fetch_settings: FetchSettings,
+        *,
+        remote_ttl: float = 86400.0,
+        offline: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cache = cache
+        self.fetch_settings = fetch_settings
+        self.remote_ttl = remote_ttl
+        self.offline = offline
+        self.clock = clock
+        self.cache_error: str | None = None
+        self._session = None
+        self._failures: dict[str, tuple[str, str]] = {}
+
+    def from_file(self, path: str | Path, request: PaletteRequest) -> PaletteResult:
+        """The palette of a local image file."""
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            return _failed("source", f"image file not found: {request.source}")
+        except OSError as exc:
+            return _failed("source", f"cannot read image file {request.source}: {exc.strerror or exc}")
+        result = PaletteResult()
+        self._palette(data, request, request.region, result)
+        return result
+
+    def from_url(self, url: str, request: PaletteRequest) -> PaletteResult:
+        """The palette of an http(s) image, IIIF image service or IIIF manifest at ``url``."""
+        shown = redact_url(url)
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            return _failed("source", f"only http and https URLs can be fetched, not {scheme}: ({shown})")
+        # A URL that failed once fails for every later use in this build; report it once.
+        failure_key = f"{url}#{request.canvas}"
+        if failure_key in self._failures:
+            subtype, message = self._failures[failure_key]
+            return PaletteResult(error=message, subtype=subtype, repeated=True)
+        result = PaletteResult()
+        try:
+            self._resolve_and_extract(url, request, result)
+        except SourceFailure as exc:
+            self._failures[failure_key] = (exc.subtype, str(exc))
+            result.error, result.subtype, result.origin = str(exc), exc.subtype, "failed"
+        return result
+
+    def _resolve_and_extract(self, url: str, request: PaletteRequest, result: PaletteResult) -> None:
+        data, content_type = self._get(url, result)
+        region = request.region
+        image_url = url
+        if not iiif.is_image_request(url) and iiif.looks_like_json(data, content_type):
+            document = _parse_json(url, data)
+            try:
+                resolved = iiif.resolve(
+                    url,
+                    document,
+                    canvas=request.canvas,
+                    region=region,
+                    target=IIIF_TARGET,
+                    get_json=lambda u: _parse_json(u, self._get(u, result)[0]),
+                )
+            except iiif.IIIFError as exc:
+                raise SourceFailure("iiif", f"{redact_url(url)}: {exc}") from None
+            image_url = resolved.image_url
+            result.manifest_url = resolved.manifest_url and redact_url(resolved.manifest_url)
+            result.label, result.credit = resolved.label, resolved.credit
+            if resolved.region_done:
+                region = None
+            data, content_type = self._get(image_url, result)
+        result.image_url = redact_url(image_url)
+        self._palette(data, request, region, result, content_type=content_type)
+
+    def _get(self, url: str, result: PaletteResult) -> tuple[bytes, str | None]:
+        """Bytes of ``url``: from the cache within the TTL or offline, else by a (conditional) request."""
+        record = self.cache.get_remote(url)
+        cached = self.cache.get_blob(record.blob) if record else None
+        now = self.clock()
+        if record and cached is not None:
+            if self.offline or now - record.checked_at < self.remote_ttl:
+                _note_checked(result, record.checked_at)
+                return cached, record.content_type
+        elif self.offline:
+            raise SourceFailure(
+                "offline", f"offline build and no cached copy of {redact_url(url)}; build once online first"
+            )
+        try:
+            response = fetch(
+                url,
+                self.fetch_settings,
+                etag=record.etag if cached is not None and record else None,
+                last_modified=record.last_modified if cached is not None and record else None,
+                session=self._get_session(),
+            )
+        except FetchError as exc:
+            if record and cached is not None:
+                age = _describe_age(now - record.checked_at)
+                result.notices.append(
+                    ("stale", f"could not refresh {exc.url} ({exc.reason}); using the copy cached {age}")
+                )
+                _note_checked(result, record.checked_at)
+                return cached, record.content_type
+            raise SourceFailure("fetch", str(exc)) from None
+        if response.status == 304 and record and cached is not None:
+            self._store(lambda: self.cache.put_remote(_replace_checked(record, now)))
+            _note_checked(result, now)
+            return cached, record.content_type
+        data = response.content or b""
+        digest = content_hash(data)
+        self._store(lambda: self.cache.put_blob(data))
+        self._store(
+            lambda: self.cache.put_remote(
+                RemoteRecord(
+                    url=url,
+                    blob=digest,
+                    checked_at=now,
+                    etag=response.etag,
+                    last_modified=response.last_modified,
+                    content_type=response.content_type,
+                )
+            )
+        )
+        _note_checked(result, now)
+        return data, response.content_type
+
+    def _palette(
+        self,
+        data: bytes,
+        request: PaletteRequest,
+        region: Region | None,
+        result: PaletteResult,
+        *,
+        content_type: str | None = None,
+    ) -> None:
+        parameters = {
+            "colors": request.colors,
+            "sort": request.sort,
+            "seed": request.seed,
+            "region": None if region is None else str(region),
+        }
+        key = palette_key(content_hash(data), parameters)
+        cached = self.cache.get_palette(key)
+        if cached is not None:
+            result.palette, result.origin = cached, "cache"
+            return
+        try:
+            palette = extract_palette(
+                data, request.colors, sort=request.sort, seed=request.seed, region=region
+            )
+        except PaletteError as exc:
+            where = result.image_url or request.source
+            hint = (
+                f" (the server said {content_type})" if content_type and "image" not in content_type else ""
+            )
+            result.error, result.subtype, result.origin = f"{where}: {exc}{hint}", "image", "failed"
+            return
+        result.palette, result.origin = palette, "computed"
+        self._store(lambda: self.cache.put_palette(key, palette))
+
+    def _store(self, write: Callable[[], object]) -> None:
+        try:
+            write()
+        except CacheError as exc:
+            self.cache_error = self.cache_error or str(exc)
+
+    def _get_session(self):
+        if self._session is None:
+            self._session = make_session(self.fetch_settings)
+        return self._session
+
+
+def _failed(subtype: str, message: str) -> PaletteResult:
+    return PaletteResult(error=message, subtype=subtype)
+
+
+def _parse_json(url: str, data: bytes) -> object:
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise SourceFailure("iiif", f"{redact_url(url)} is not valid JSON: {exc}") from None
+
+
+def _note_checked(result: PaletteResult, checked_at: float) -> None:
+    result.checked_at = checked_at if result.checked_at is None else min(result.checked_at, checked_at)
+
+
+def _replace_checked(record: RemoteRecord, now: float) -> RemoteRecord:
+    return RemoteRecord(
+        url=record.url,
+        blob=record.blob,
+        checked_at=now,
+        etag=record.etag,
+        last_modified=record.last_modified,
+        content_type=record.content_type,
+    )
+
+
+def _describe_age(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} minutes ago"
+    if seconds < 2 * 86400:
+        return f"{round(seconds / 3600)} hours ago"
+    return f"{round(seconds / 86400)} days ago"

@@ -1,0 +1,1 @@
+"""Visitors that render palette nodes, one module per family of output formats."""

@@ -1,0 +1,131 @@
+"""HTML rendering: a ``<figure class="palette">`` with a list of swatches sized by share.
+
+Each swatch carries ``data-hex`` / ``data-share`` / ``data-name`` and prints its hex code in black or white,
+whichever contrasts more. The page needs no JavaScript; ``palette.js`` only adds copy-on-click.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.osutil import relative_uri
+
+from ..exports import gpl_text, json_text
+from ..nodes import palette, palette_bar, palette_caption, palette_swatch, percent
+
+DOWNLOAD_DIR = "_palettes"
+
+
+def visit_palette_html(self, node: palette) -> None:
+    classes = ["palette", *node.get("classes", [])]
+    if node.get("error"):
+        classes.append("palette-error")
+        self.body.append(self.starttag(node, "div", CLASS=" ".join(classes), role="note"))
+        message = html.escape(node["error"])
+        self.body.append(
+            f'<p class="palette-error-message"><span class="palette-error-title">Palette unavailable.</span> '
+            f"{message}</p></div>\n"
+        )
+        raise nodes.SkipNode
+    classes.append(f"palette-widths-{node.get('widths', 'share')}")
+    properties = ";".join(f"--palette-{i}:{s['hex']}" for i, s in enumerate(_swatches(node), start=1))
+    self.body.append(self.starttag(node, "figure", CLASS=" ".join(classes), style=properties))
+    if node.get("image_url"):
+        alt = html.escape(node.get("image_alt", ""), quote=True)
+        src = html.escape(node["image_url"], quote=True)
+        self.body.append(
+            f'<div class="palette-media"><img src="{src}" alt="{alt}" loading="lazy" decoding="async"/></div>\n'
+        )
+
+
+def depart_palette_html(self, node: palette) -> None:
+    if node.get("download"):
+        self.body.append(_download_links(self, node))
+    self.body.append("</figure>\n")
+
+
+def visit_palette_bar_html(self, node: palette_bar) -> None:
+    self.body.append(self.starttag(node, "ul", CLASS="palette-bar", **{"aria-label": node["label"]}))
+
+
+def depart_palette_bar_html(self, node: palette_bar) -> None:
+    self.body.append("</ul>\n")
+
+
+def visit_palette_swatch_html(self, node: palette_swatch) -> None:
+    share = float(node["share"])
+    shown = percent(share)
+    name = node.get("name", "")
+    family = node.get("family", "")
+    described = f"{node['hex']}, {shown}" + (f", {name} ({family})" if name else "")
+    attributes = {
+        "style": f"background-color:{node['hex']};color:{node['ink']};--share:{node['share']}",
+        "data-hex": node["hex"],
+        "data-share": node["share"],
+        "title": described,
+    }
+    if name:
+        attributes["data-name"] = name
+        attributes["data-family"] = family
+    self.body.append(self.starttag(node, "li", CLASS="palette-swatch", **attributes))
+    self.body.append(f'<span class="palette-hex">{node["hex"]}</span>')
+    self.body.append(f'<span class="palette-share"> {shown}</span>')
+    if name:
+        self.body.append(f'<span class="palette-name">, {html.escape(name)} ({html.escape(family)})</span>')
+    self.body.append("</li>\n")
+    raise nodes.SkipNode
+
+
+def visit_palette_caption_html(self, node: palette_caption) -> None:
+    self.body.append(self.starttag(node, "figcaption", CLASS="palette-caption"))
+    self.add_fignumber(node.parent)
+
+
+def depart_palette_caption_html(self, node: palette_caption) -> None:
+    self.add_permalink_ref(node.parent, "Link to this palette")
+    self.body.append("</figcaption>\n")
+
+
+def visit_palette_credit_html(self, node: nodes.Element) -> None:
+    self.body.append(self.starttag(node, "p", CLASS="palette-credit"))
+
+
+def depart_palette_credit_html(self, node: nodes.Element) -> None:
+    manifest = node.parent.get("manifest_url") if node.parent else None
+    if manifest:
+        href = html.escape(manifest, quote=True)
+        self.body.append(f' <a class="palette-manifest reference external" href="{href}">IIIF manifest</a>')
+    self.body.append("</p>\n")
+
+
+def _swatches(node: palette) -> list[palette_swatch]:
+    return [child for child in node.findall(palette_swatch)]
+
+
+def _download_links(self, node: palette) -> str:
+    """Write the palette's ``.gpl`` and ``.json`` next to the pages and link them."""
+    stem = download_stem(self.builder.current_docname, node["ids"][0])
+    title = node.get("title") or node["ids"][0]
+    swatches = [
+        {"hex": s["hex"], "share": float(s["share"]), "name": s.get("name", "")} for s in _swatches(node)
+    ]
+    folder = Path(self.builder.outdir, DOWNLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    links = []
+    for suffix, text, label in (
+        (".gpl", gpl_text(title, swatches), "GIMP palette (.gpl)"),
+        (".json", json_text(title, swatches), "JSON"),
+    ):
+        Path(folder, stem + suffix).write_text(text, encoding="utf-8")
+        base = self.builder.get_target_uri(self.builder.current_docname)
+        href = relative_uri(base, posixpath.join(DOWNLOAD_DIR, stem + suffix))
+        links.append(f'<a class="palette-download" href="{html.escape(href)}" download>{label}</a>')
+    return f'<p class="palette-downloads">Download: {" · ".join(links)}</p>\n'
+
+
+def download_stem(docname: str, node_id: str) -> str:
+    """File name (without suffix) of a palette's downloads: unique per page and palette."""
+    return f"{docname.replace('/', '-')}--{node_id}"

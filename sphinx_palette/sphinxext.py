@@ -1,0 +1,103 @@
+"""Sphinx wiring: configuration, directives, nodes and their visitors, assets and events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+
+from . import __version__, collect
+from .config import add_config_values, validate_config
+from .directive import PaletteDirective
+from .index import PaletteIndexDirective, resolve_indexes
+from .nodes import palette, palette_bar, palette_caption, palette_credit, palette_index, palette_swatch
+from .render import html, latex, text
+
+STATIC = Path(__file__).parent / "static"
+
+#: Bump when the environment data or the nodes change shape, so old pickled environments are discarded.
+ENV_VERSION = 1
+
+
+def _title(node: nodes.Element) -> str:
+    return node.get("title", "")
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register everything; see the module docstring."""
+    add_config_values(app)
+    app.connect("config-inited", validate_config)
+
+    non_html = {
+        "latex": (latex.visit_palette_latex, None),
+        "text": (text.visit_palette_text, None),
+        "man": (text.visit_palette_man, None),
+        "texinfo": (text.visit_palette_texinfo, None),
+    }
+    app.add_enumerable_node(
+        palette, "palette", _title, html=(html.visit_palette_html, html.depart_palette_html), **non_html
+    )
+    app.add_node(
+        palette_bar,
+        html=(html.visit_palette_bar_html, html.depart_palette_bar_html),
+        latex=(text.visit_bar_latex, None),
+        text=(text.visit_bar_text, None),
+        man=(text.visit_bar_man, None),
+        texinfo=(text.visit_bar_texinfo, None),
+    )
+    skip = (text.skip, None)
+    app.add_node(
+        palette_swatch,
+        html=(html.visit_palette_swatch_html, None),
+        latex=skip,
+        text=skip,
+        man=skip,
+        texinfo=skip,
+    )
+    app.add_node(
+        palette_caption,
+        html=(html.visit_palette_caption_html, html.depart_palette_caption_html),
+        latex=skip,
+        text=skip,
+        man=skip,
+        texinfo=skip,
+    )
+    app.add_node(
+        palette_credit,
+        html=(html.visit_palette_credit_html, html.depart_palette_credit_html),
+        latex=skip,
+        text=skip,
+        man=skip,
+        texinfo=skip,
+    )
+    app.add_node(palette_index)
+
+    app.add_directive("palette", PaletteDirective)
+    app.add_directive("palette-index", PaletteIndexDirective)
+
+    app.connect("builder-inited", _add_assets)
+    app.connect("env-before-read-docs", collect.note_reading)
+    app.connect("env-purge-doc", collect.purge)
+    app.connect("env-merge-info", collect.merge)
+    app.connect("env-get-outdated", collect.outdated_remote)
+    app.connect("doctree-resolved", resolve_indexes)
+    app.connect("build-finished", collect.export_json)
+    app.connect("build-finished", collect.summarise)
+    return {
+        "version": __version__,
+        "env_version": ENV_VERSION,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
+
+
+def _add_assets(app: Sphinx) -> None:
+    """CSS for every HTML-family builder; the copy script for web pages only, not e-books."""
+    if app.builder.format != "html":
+        return
+    app.config.html_static_path.append(str(STATIC))
+    app.add_css_file("sphinx-palette.css")
+    if not app.builder.name.startswith("epub"):
+        app.add_js_file("sphinx-palette.js", loading_method="defer")
