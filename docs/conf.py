@@ -1,0 +1,14 @@
+"""Sphinx configuration of the sphinx-palette documentation (built with the extension itself)."""
+
+project = "sphinx-palette"
+author = "The sphinx-palette developers"
+copyright = "the sphinx-palette developers"
+
+extensions = ["sphinx_palette", "myst_parser"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build"]
+html_theme = "furo"
+html_static_path = ["_static"]
+palette_colors = 5
+palette_cache_dir = "_build/.palette-cache"
+numfig = True
