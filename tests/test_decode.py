@@ -1,0 +1,440 @@
+"""Decoding: every format OpenCV reads for us, normalisation to 8-bit sRGB, limits and damaged input."""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+import tracemalloc
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from sphinx_palette import PaletteError, extract_palette
+from sphinx_palette import decode as decode_module
+from sphinx_palette.decode import decode_image, describe_content, image_dimensions
+
+RED, GREEN, BLUE = (220, 30, 40), (30, 180, 60), (20, 40, 200)
+
+
+def three_colours(height: int = 40, width: int = 60) -> np.ndarray:
+    """RGB image: left half red, top right green, bottom right blue."""
+    rgb = np.zeros((height, width, 3), np.uint8)
+    rgb[:, : width // 2] = RED
+    rgb[: height // 2, width // 2 :] = GREEN
+    rgb[height // 2 :, width // 2 :] = BLUE
+    return rgb
+
+
+def cv_encode(ext: str, rgb: np.ndarray, params: tuple[int, ...] = ()) -> bytes:
+    """Encode an RGB(A) or grey array with OpenCV (which expects BGR(A) order)."""
+    if rgb.ndim == 3:
+        rgb = rgb[:, :, [2, 1, 0, 3][: rgb.shape[2]]]
+    ok, buffer = cv2.imencode(ext, rgb, params)
+    assert ok
+    return buffer.tobytes()
+
+
+def pil_encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def codec_works(ext: str) -> bool:
+    """True when this OpenCV build both writes and reads ``ext`` (AVIF and JPEG 2000 are optional)."""
+    try:
+        data = cv_encode(ext, np.full((64, 64, 3), 128, np.uint8))
+    except (cv2.error, AssertionError):
+        return False
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) is not None
+
+
+def assert_close(rgb: tuple[int, int, int], expected: tuple[int, int, int], tolerance: int) -> None:
+    assert max(abs(a - b) for a, b in zip(rgb, expected, strict=True)) <= tolerance, (rgb, expected)
+
+
+# --- formats -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ext", "tolerance"),
+    [
+        (".png", 0),
+        (".webp", 0),
+        (".tiff", 0),
+        (".bmp", 0),
+        (".ppm", 0),
+        (".jpg", 12),
+        (".jp2", 0),
+        (".avif", 12),
+    ],
+)
+def test_formats_decode_to_their_colours(ext, tolerance):
+    if not codec_works(ext):
+        pytest.skip(f"this OpenCV build cannot read and write {ext}")
+    params = (cv2.IMWRITE_WEBP_QUALITY, 101) if ext == ".webp" else ()
+    palette = extract_palette(cv_encode(ext, three_colours(), params), 3)
+    assert len(palette) == 3
+    assert [s.share for s in palette] == pytest.approx([0.5, 0.25, 0.25], abs=0.03)
+    assert_close(palette.swatches[0].rgb, RED, tolerance)
+    # Green and blue have equal shares, so match them by their blue channel.
+    second, third = sorted(palette.swatches[1:], key=lambda s: s.rgb[2])
+    assert_close(second.rgb, GREEN, tolerance)
+    assert_close(third.rgb, BLUE, tolerance)
+
+
+def test_lossless_formats_keep_exact_shares():
+    for ext in (".png", ".tiff", ".bmp"):
+        palette = extract_palette(cv_encode(ext, three_colours()), 5)
+        assert dict(zip(palette.hexes, (s.share for s in palette), strict=True)) == {
+            "#dc1e28": 0.5,
+            "#1eb43c": 0.25,
+            "#1428c8": 0.25,
+        }
+
+
+def test_gif_first_frame_only():
+    frames = [Image.new("RGB", (16, 16), colour) for colour in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    data = pil_encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    assert extract_palette(data, 5).hexes == ("#ff0000",)
+
+
+def test_gif_with_transparency():
+    image = Image.new("P", (10, 10), 0)
+    image.putpalette([255, 255, 255, 200, 0, 0])
+    image.paste(1, (0, 0, 10, 4))
+    data = pil_encode(image, "GIF", transparency=0)
+    palette = extract_palette(data, 5)
+    assert palette.hexes == ("#c80000",)
+
+
+@pytest.mark.skipif(not codec_works(".avif"), reason="this OpenCV build has no AVIF codec")
+def test_avif_decodes():
+    palette = extract_palette(cv_encode(".avif", np.full((32, 32, 3), (200, 100, 50), np.uint8)), 3)
+    assert_close(palette.swatches[0].rgb, (200, 100, 50), 6)
+
+
+@pytest.mark.skipif(not codec_works(".jp2"), reason="this OpenCV build has no JPEG 2000 codec")
+def test_jpeg_2000_16_bit():
+    grey = np.full((64, 64), 30000, np.uint16)
+    assert extract_palette(cv_encode(".jp2", grey), 3).hexes == ("#757575",)
+
+
+# --- PNG flavours and normalisation ---------------------------------------------------------------------
+
+
+def test_png_grey_8_bit():
+    grey = np.repeat(np.array([[0, 64, 128, 255]], np.uint8), 4, axis=0)
+    palette = extract_palette(pil_encode(Image.fromarray(grey, "L"), "PNG"), 8, sort="lightness")
+    assert palette.hexes == ("#000000", "#404040", "#808080", "#ffffff")
+
+
+def test_png_grey_16_bit_scaled_to_8_bit():
+    grey = np.repeat(np.array([[0, 1000, 30000, 65535]], np.uint16), 4, axis=0)
+    palette = extract_palette(cv_encode(".png", grey), 8, sort="lightness")
+    # v * 255 / 65535 rounded: 1000 → 3.9 → 4, 30000 → 116.7 → 117.
+    assert palette.hexes == ("#000000", "#040404", "#757575", "#ffffff")
+
+
+def test_png_rgb_16_bit():
+    rgb = np.zeros((4, 4, 3), np.uint16)
+    rgb[:, :2] = (65535, 32896, 0)
+    rgb[:, 2:] = (257, 514, 771)
+    assert set(extract_palette(cv_encode(".png", rgb), 5).hexes) == {"#ff8000", "#010203"}
+
+
+def test_png_rgba_16_bit_alpha():
+    rgba = np.zeros((4, 4, 4), np.uint16)
+    rgba[:, :2] = (65535, 0, 0, 65535)
+    rgba[:, 2:] = (0, 65535, 0, 32000)  # below half: not counted
+    assert extract_palette(cv_encode(".png", rgba), 5).hexes == ("#ff0000",)
+
+
+def test_png_grey_alpha():
+    la = np.zeros((10, 10, 2), np.uint8)
+    la[:, :6] = (90, 255)
+    la[:, 6:] = (250, 0)
+    assert extract_palette(pil_encode(Image.fromarray(la, "LA"), "PNG"), 5).hexes == ("#5a5a5a",)
+
+
+def test_png_palette_with_transparent_entry():
+    indices = np.zeros((10, 10), np.uint8)
+    indices[:, 5:] = 1
+    indices[:2] = 2
+    image = Image.fromarray(indices, "P")
+    image.putpalette([255, 0, 0, 0, 0, 255, 255, 255, 255])
+    palette = extract_palette(pil_encode(image, "PNG", transparency=2), 5)
+    assert dict(zip(palette.hexes, (s.share for s in palette), strict=True)) == {
+        "#ff0000": 0.5,
+        "#0000ff": 0.5,
+    }
+
+
+def test_png_rgba_alpha_threshold_is_128():
+    rgba = np.zeros((1, 4, 4), np.uint8)
+    rgba[0] = [(255, 0, 0, 128), (0, 255, 0, 127), (0, 0, 255, 255), (9, 9, 9, 0)]
+    assert set(extract_palette(cv_encode(".png", rgba), 5).hexes) == {"#ff0000", "#0000ff"}
+
+
+def test_no_opaque_pixel_is_an_error():
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., :3] = 255
+    rgba[..., 3] = 100
+    with pytest.raises(PaletteError, match="no opaque pixel"):
+        extract_palette(cv_encode(".png", rgba))
+
+
+def test_float_tiff_is_linear_light():
+    values = np.zeros((4, 6, 3), np.float32)
+    values[:, 2:4] = 0.5
+    values[:, 4:] = 1.0
+    palette = extract_palette(cv_encode(".tiff", values), 5, sort="lightness")
+    # 0.5 linear is sRGB 188 (0xbc); floats are light, not code values.
+    assert palette.hexes == ("#000000", "#bcbcbc", "#ffffff")
+
+
+def test_float_over_one_is_scaled_to_its_peak():
+    values = np.full((4, 4, 3), 4.0, np.float32)
+    values[:, :2] = 2.0
+    assert extract_palette(cv_encode(".pfm", values), 5, sort="lightness").hexes == ("#bcbcbc", "#ffffff")
+
+
+def test_signed_16_bit_tiff():
+    values = np.full((4, 4), -5, np.int16)
+    values[:, 2:] = 32767
+    assert set(extract_palette(cv_encode(".tiff", values), 5).hexes) == {"#000000", "#ffffff"}
+
+
+# --- limits ---------------------------------------------------------------------------------------------
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A valid PNG header claiming ``width``×``height`` RGB pixels, with a tiny compressed body."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = zlib.compress(b"\x00" * (3 * 64 + 1))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def test_pixel_bomb_is_refused_before_decoding(monkeypatch):
+    data = png_claiming(20_000, 20_000)
+    assert len(data) < 200
+    calls = []
+    monkeypatch.setattr(decode_module.cv2, "imdecode", lambda *args: calls.append(args))
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(PaletteError, match=r"20000×20000 = 400\.0 megapixels, over the limit of 100"):
+        extract_palette(data)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert calls == []
+    assert elapsed < 0.5
+    assert peak < 5_000_000
+
+
+def test_small_image_over_a_small_limit():
+    data = cv_encode(".png", three_colours(100, 100))
+    with pytest.raises(PaletteError, match=r"over the limit of 0\.005 megapixels"):
+        extract_palette(data, max_pixels=5_000)
+    assert len(extract_palette(data, max_pixels=10_000)) == 3
+    with pytest.raises(PaletteError, match="megapixels"):
+        extract_palette(three_colours(100, 100), max_pixels=5_000)
+
+
+@pytest.mark.parametrize(
+    "ext",
+    [".pfm", ".hdr", ".pam", ".ras"],
+)
+def test_header_sizes_of_formats_imagesize_does_not_know(ext):
+    image = np.zeros((50, 70, 3), np.float32 if ext in (".pfm", ".hdr") else np.uint8)
+    data = cv_encode(ext, image)
+    assert image_dimensions(data) == (70, 50)
+    with pytest.raises(PaletteError, match="70×50"):
+        decode_image(data, max_pixels=3000)
+
+
+def test_jpeg_2000_codestream_header_size():
+    siz = b"\xff\x4f\xff\x51\x00\x29\x00\x00" + struct.pack(">IIII", 60_000, 50_000, 0, 0) + bytes(20)
+    assert image_dimensions(siz) == (60_000, 50_000)
+    with pytest.raises(PaletteError, match="over the limit"):
+        extract_palette(siz)
+
+
+@pytest.mark.parametrize("bad", ["big", 0, -1, True, 2.5])
+def test_bad_max_pixels(bad):
+    with pytest.raises(PaletteError, match="max_pixels"):
+        extract_palette(three_colours(), max_pixels=bad)
+
+
+# --- reduced-scale JPEG decoding ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_jpeg() -> tuple[bytes, np.ndarray]:
+    """A 4000×3000 photo-like JPEG (smooth colour fields plus noise) and its RGB pixels at full scale."""
+    rng = np.random.default_rng(7)
+    small = rng.integers(0, 256, (6, 8, 3)).astype(np.uint8)
+    rgb = cv2.resize(small, (4000, 3000), interpolation=cv2.INTER_CUBIC)
+    # Tiled noise: texture for the JPEG coder at a fraction of the cost of a full-size random field.
+    noise = np.tile(rng.integers(-8, 9, (300, 400, 1), dtype=np.int16), (10, 10, 1))
+    rgb = np.clip(rgb.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    data = cv_encode(".jpg", rgb, (cv2.IMWRITE_JPEG_QUALITY, 90))
+    full = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return data, full
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale(big_jpeg, monkeypatch):
+    data, full = big_jpeg
+    real_imdecode = cv2.imdecode
+    flags_seen = []
+
+    def spy(buffer, flags):
+        flags_seen.append(flags)
+        return real_imdecode(buffer, flags)
+
+    monkeypatch.setattr(decode_module.cv2, "imdecode", spy)
+    decoded = decode_image(data, work_pixels=262_144)
+    assert flags_seen == [cv2.IMREAD_REDUCED_COLOR_8]
+    assert decoded.rgb.shape == (375, 500, 3)
+    assert (decoded.width, decoded.height) == (4000, 3000)
+
+    reduced = extract_palette(data, 5)
+    monkeypatch.undo()
+    full_scale = extract_palette(full, 5)  # an array goes through no reduced decoding
+    lab_reduced = cv2.cvtColor(np.array([[s.rgb for s in reduced]], np.uint8), cv2.COLOR_RGB2LAB).astype(
+        float
+    )
+    lab_full = cv2.cvtColor(np.array([[s.rgb for s in full_scale]], np.uint8), cv2.COLOR_RGB2LAB).astype(
+        float
+    )
+    # OpenCV's 8-bit Lab scales L by 255/100; undo that for a CIE76 ΔE.
+    lab_reduced[..., 0] *= 100 / 255
+    lab_full[..., 0] *= 100 / 255
+    distances = np.linalg.norm(lab_reduced[0][:, None] - lab_full[0][None], axis=2)
+    assert distances.min(axis=1).max() < 3.0
+    assert distances.min(axis=0).max() < 3.0
+
+
+def test_small_jpeg_is_decoded_at_full_scale(monkeypatch):
+    flags_seen = []
+    real_imdecode = cv2.imdecode
+    monkeypatch.setattr(
+        decode_module.cv2, "imdecode", lambda b, f: flags_seen.append(f) or real_imdecode(b, f)
+    )
+    extract_palette(cv_encode(".jpg", three_colours(300, 400)))
+    assert flags_seen == [cv2.IMREAD_COLOR]
+
+
+def test_reduced_jpeg_region_maps_to_the_full_image():
+    rgb = np.zeros((3000, 4000, 3), np.uint8)
+    rgb[:, :2000] = (250, 250, 250)
+    rgb[:, 2000:] = (10, 10, 10)
+    data = cv_encode(".jpg", rgb)
+    left = extract_palette(data, 3, region="0,0,1800,3000")
+    right = extract_palette(data, 3, region="pct:55,0,45,100")
+    assert len(left) == 1 and min(left.swatches[0].rgb) > 240
+    assert len(right) == 1 and max(right.swatches[0].rgb) < 20
+
+
+# --- damaged and non-image input ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"<!DOCTYPE html><html><body>Not found</body></html>", "HTML page"),
+        (b"\xef\xbb\xbf  <html lang='en'>", "HTML page"),
+        (b'{"error": "not found"}', "JSON"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG"),
+        (b"%PDF-1.7\n", "PDF"),
+        (b"hello, world" * 10, "unrecognised format, 120 bytes starting 68 65"),
+    ],
+)
+def test_not_an_image(data, message):
+    with pytest.raises(PaletteError, match=message):
+        extract_palette(data)
+
+
+@pytest.mark.parametrize(
+    ("ext", "name"), [(".jpg", "JPEG"), (".png", "PNG"), (".webp", "WebP"), (".tiff", "TIFF")]
+)
+def test_truncated_files_say_what_they_were(ext, name):
+    rng = np.random.default_rng(0)
+    data = cv_encode(ext, rng.integers(0, 256, (120, 160, 3), dtype=np.uint8))
+    with pytest.raises(PaletteError, match=f"a {name} file that could not be decoded, probably truncated"):
+        extract_palette(data[: len(data) // 2])
+
+
+def test_describe_content_of_other_signatures():
+    assert "GIF" in describe_content(b"GIF89a\x01\x00")
+    assert "AVIF" in describe_content(b"\x00\x00\x00\x1cftypavif")
+    assert "white space" in describe_content(b"  \n ")
+
+
+def test_one_by_one_png():
+    palette = extract_palette(cv_encode(".png", np.array([[[12, 34, 56]]], np.uint8)), 5)
+    assert palette.hexes == ("#0c2238",)
+    assert palette.swatches[0].share == 1.0
+
+
+# --- fuzzing --------------------------------------------------------------------------------------------
+
+
+def _seed_images() -> list[bytes]:
+    rgb = three_colours(24, 32)
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    rgba[:5, :5, 3] = 0
+    images = [cv_encode(ext, rgb) for ext in (".jpg", ".png", ".webp", ".tiff", ".bmp")]
+    images.append(cv_encode(".png", rgba))
+    images.append(pil_encode(Image.fromarray(rgb), "GIF"))
+    return images
+
+
+SEED_IMAGES = _seed_images()
+
+
+def _extract_or_palette_error(data: bytes) -> None:
+    try:
+        palette = extract_palette(data, 4, max_pixels=2_000_000)
+    except PaletteError as exc:
+        assert str(exc)
+    else:
+        assert 1 <= len(palette) <= 4
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2048))
+def test_fuzz_random_bytes(data):
+    _extract_or_palette_error(data)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(range(len(SEED_IMAGES))),
+    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=8),
+    st.integers(0, 10_000) | st.none(),
+    st.sampled_from(["", "", "flip", "insert"]),
+)
+def test_fuzz_mutated_images(index, edits, cut, extra):
+    data = bytearray(SEED_IMAGES[index])
+    for position, value in edits:
+        if extra == "insert":
+            data.insert(position % (len(data) + 1), value)
+        else:
+            data[position % len(data)] = (
+                value if extra != "flip" else data[position % len(data)] ^ (1 << value % 8)
+            )
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    _extract_or_palette_error(bytes(data))
