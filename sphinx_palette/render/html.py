@@ -31,18 +31,22 @@ def visit_palette_html(self, node: palette) -> None:
         )
         raise nodes.SkipNode
     classes.append(f"palette-widths-{node.get('widths', 'share')}")
+    if node.get("image_url") or any("palette-media" in c.get("classes", []) for c in node.children):
+        classes.append("palette-with-image")
     properties = ";".join(f"--palette-{i}:{s['hex']}" for i, s in enumerate(_swatches(node), start=1))
     self.body.append(self.starttag(node, "figure", CLASS=" ".join(classes), style=properties))
     if node.get("image_url"):
         alt = html.escape(node.get("image_alt", ""), quote=True)
         src = html.escape(node["image_url"], quote=True)
         self.body.append(
-            f'<div class="palette-media"><img src="{src}" alt="{alt}" loading="lazy" decoding="async"/></div>\n'
+            f'<div class="palette-media"><img src="{src}" alt="{alt}" loading="lazy" decoding="async"/>'
+            "</div>\n"
         )
 
 
 def depart_palette_html(self, node: palette) -> None:
-    if node.get("download"):
+    # E-books cannot offer files to download (and EPUB has no media type for .gpl).
+    if node.get("download") and not self.builder.name.startswith("epub"):
         self.body.append(_download_links(self, node))
     self.body.append("</figure>\n")
 
