@@ -281,10 +281,13 @@ def test_bad_max_pixels(bad):
 
 @pytest.fixture(scope="module")
 def big_jpeg() -> tuple[bytes, np.ndarray]:
-    """A 4000×3000 photo-like JPEG (smooth colour fields plus noise) and its RGB pixels at full scale."""
+    """A 4000×3000 photo-like JPEG (soft colour fields plus noise) and its RGB pixels at full scale."""
     rng = np.random.default_rng(7)
-    small = rng.integers(0, 256, (6, 8, 3)).astype(np.uint8)
-    rgb = cv2.resize(small, (4000, 3000), interpolation=cv2.INTER_CUBIC)
+    # Five well-separated colours in soft-edged blocks: a palette k-means finds alike at any scale.
+    colours = np.array([(200, 40, 40), (40, 160, 60), (30, 60, 190), (230, 210, 80), (60, 50, 40)], np.uint8)
+    small = colours[rng.permutation(np.arange(12) % 5).reshape(3, 4)]
+    rgb = cv2.resize(small, (4000, 3000), interpolation=cv2.INTER_NEAREST)
+    rgb = cv2.GaussianBlur(rgb, (0, 0), 25)
     # Tiled noise: texture for the JPEG coder at a fraction of the cost of a full-size random field.
     noise = np.tile(rng.integers(-8, 9, (300, 400, 1), dtype=np.int16), (10, 10, 1))
     rgb = np.clip(rgb.astype(np.int16) + noise, 0, 255).astype(np.uint8)
