@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .engine import ENGINE_VERSION, Palette
+from .fetch import redact_url
 
 #: Bumped when the layout or the entries' format changes; old entries are then simply not found.
 CACHE_FORMAT = "1"
@@ -71,11 +72,11 @@ class PaletteCache:
     def get_palette(self, key: str) -> Palette | None:
         """The stored palette for ``key``, or ``None`` when absent or unreadable."""
         data = self._read_json(self.directory / "palettes" / f"{key}.json")
-        if data is None or data.get("key") != key:
+        if data is None or data.get("key") != key or not isinstance(data.get("palette"), dict):
             return None
         try:
             return Palette.from_dict(data["palette"])
-        except (KeyError, ValueError):
+        except (KeyError, TypeError, ValueError):
             return None
 
     def put_palette(self, key: str, palette: Palette) -> None:
@@ -86,6 +87,8 @@ class PaletteCache:
     # remote bytes
     def get_blob(self, digest: str) -> bytes | None:
         """Bytes stored under their sha256 ``digest``; ``None`` if absent or if they do not match it."""
+        if not _is_digest(digest):
+            return None
         try:
             data = (self.directory / "blobs" / digest).read_bytes()
         except OSError:
@@ -95,25 +98,37 @@ class PaletteCache:
     def put_blob(self, data: bytes) -> str:
         """Store ``data`` by content and return its sha256."""
         digest = content_hash(data)
-        path = self.directory / "blobs" / digest
-        if not path.exists():
-            self._write(path, data)
+        # An existing blob is kept only when its bytes are right: a damaged one is replaced.
+        if self.get_blob(digest) is None:
+            self._write(self.directory / "blobs" / digest, data)
         return digest
 
     # what we know of URLs
     def get_remote(self, url: str) -> RemoteRecord | None:
-        """The record of ``url``, or ``None``."""
+        """The record of ``url``, or ``None`` when absent, unreadable or not well formed."""
         data = self._read_json(self._remote_path(url))
-        if data is None or data.get("url") != url:
+        # The file holds the URL without credentials; the file name hashes the URL as written.
+        if data is None or data.get("url") != redact_url(url):
             return None
         try:
-            return RemoteRecord(**data)
+            record = RemoteRecord(**{**data, "url": url})
         except TypeError:
             return None
+        optional = (record.etag, record.last_modified, record.content_type)
+        if (
+            not _is_digest(record.blob)
+            or isinstance(record.checked_at, bool)
+            or not isinstance(record.checked_at, int | float)
+            or not all(value is None or isinstance(value, str) for value in optional)
+        ):
+            return None
+        return record
 
     def put_remote(self, record: RemoteRecord) -> None:
-        """Store the record of a URL atomically."""
-        self._write(self._remote_path(record.url), _dump(asdict(record)))
+        """Store the record of a URL atomically (credentials in the URL are not written to disk)."""
+        payload = asdict(record)
+        payload["url"] = redact_url(record.url)
+        self._write(self._remote_path(record.url), _dump(payload))
 
     def _remote_path(self, url: str) -> Path:
         return self.directory / "remote" / f"{hashlib.sha256(url.encode()).hexdigest()}.json"
@@ -142,6 +157,10 @@ class PaletteCache:
             raise CacheError(
                 f"cannot write to the palette cache {path.parent}: {exc.strerror or exc}"
             ) from exc
+
+
+def _is_digest(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def _dump(payload: dict) -> bytes:
