@@ -216,7 +216,7 @@ def test_palette_dict_round_trip():
     assert data["swatches"][0] == {
         "hex": palette.hexes[0],
         "rgb": list(palette.swatches[0].rgb),
-        "share": 0.3,
+        "share": palette.swatches[0].share,
     }
     assert Swatch((1, 2, 3), 0.5).hex == "#010203"
     for bad in (
