@@ -71,24 +71,44 @@ def record(
     entries(env).setdefault(docname, []).append(entry)
 
 
+def index_docs(env: BuildEnvironment) -> set[str]:
+    """The documents holding a ``palette-index`` (created on first use)."""
+    if not hasattr(env, "palette_index_docs"):
+        env.palette_index_docs = set()
+    return env.palette_index_docs
+
+
 def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     """Forget a document's palettes before it is read again or removed."""
     entries(env).pop(docname, None)
+    index_docs(env).discard(docname)
 
 
 def merge(app: Sphinx, env: BuildEnvironment, docnames: Iterable[str], other: BuildEnvironment) -> None:
     """Take the records of the documents a parallel reader processed, and only those."""
     theirs = entries(other)
     mine = entries(env)
+    their_indexes = index_docs(other)
     for docname in docnames:
         if docname in theirs:
             mine[docname] = theirs[docname]
+        if docname in their_indexes:
+            index_docs(env).add(docname)
+
+
+def index_pages_to_update(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Pages with a ``palette-index``, to be written again when any document was read or removed."""
+    reading = getattr(app, "_palette_reading", set())
+    if not reading and not getattr(app, "_palette_removed", False):
+        return []
+    return sorted(index_docs(env) - reading)
 
 
 def outdated_remote(
     app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
     """Documents whose remote palettes were last checked more than ``palette_remote_ttl`` ago."""
+    app._palette_removed = bool(removed)  # type: ignore[attr-defined]
     if is_offline(app):
         return []
     limit = time.time() - float(app.config.palette_remote_ttl)

@@ -1,4 +1,4 @@
-"""Configuration values: declared once, validated at ``config-inited`` (a bad value warns, the default is used)."""
+"""Configuration values: declared once, validated at ``config-inited`` (a bad value warns; default used)."""
 
 from __future__ import annotations
 

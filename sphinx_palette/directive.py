@@ -6,7 +6,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-from sphinx.util.nodes import make_id
+from sphinx.util.nodes import clean_astext, make_id
 
 from . import collect
 from .colour import hex_to_rgb, text_colour_for
@@ -109,7 +109,19 @@ class PaletteDirective(SphinxDirective):
     def _fill(self, node: palette, source: str, request: PaletteRequest, result: PaletteResult) -> None:
         assert result.palette is not None
         caption = self.options.get("caption")
-        title = caption or result.label or _file_label(result.image_url or source)
+        caption_node = None
+        caption_messages: list[nodes.Node] = []
+        if caption:
+            inline, caption_messages = self.state.inline_text(caption, self.lineno)
+            caption_node = palette_caption(caption, "", *inline)
+            # With a source, gettext extracts the caption and i18n translates it, as for figure captions.
+            self.set_source_info(caption_node)
+        # The title (alt text, :ref: text, index and export entries) is the caption as read, not its markup.
+        title = (
+            (caption_node and clean_astext(caption_node))
+            or result.label
+            or _file_label(result.image_url or source)
+        )
         alt = self.options.get("alt") or f"Colour palette of {title}: {len(result.palette)} colours"
         node["alt"] = alt
         node["title"] = title
@@ -138,10 +150,9 @@ class PaletteDirective(SphinxDirective):
                 ink=text_colour_for(hex_to_rgb(swatch.hex)),
             )
         node += bar
-        if caption:
-            inline, messages = self.state.inline_text(caption, self.lineno)
-            node += palette_caption(caption, "", *inline)
-            node += messages
+        if caption_node is not None:
+            node += caption_node
+            node += caption_messages
         credit_option = self.options.get("credit")
         credit_nodes: list[nodes.Node] = []
         if credit_option is not None and credit_option.strip().lower() not in _OFF:

@@ -10,6 +10,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from . import collect
 from .collect import site_palettes
 from .colour import hex_to_rgb, text_colour_for
 from .names import FAMILIES
@@ -49,8 +50,9 @@ class PaletteIndexDirective(SphinxDirective):
             patterns=patterns, order=order, classes=["palette-index", *self.options.get("class", [])]
         )
         self.set_source_info(node)
-        # The index lists other documents' palettes, so it must be rebuilt whenever any of them changes.
-        self.env.note_reread()
+        # The index lists other documents' palettes: it is rewritten (not re-read) whenever any of them
+        # changes; see `collect.index_pages_to_update`.
+        collect.index_docs(self.env).add(self.env.docname)
         return [node]
 
 
@@ -104,10 +106,12 @@ def _render(app: Sphinx, docname: str, chosen: list[dict], classes: list[str]) -
 
 def _entry(app: Sphinx, docname: str, entry: dict) -> nodes.list_item:
     item = nodes.list_item(classes=["palette-index-entry"])
-    uri = app.builder.get_relative_uri(docname, entry["docname"]) + "#" + entry["anchor"]
-    if entry["docname"] == docname:
-        uri = "#" + entry["anchor"]
-    link = nodes.reference("", "", internal=True, refuri=uri)
+    if entry["docname"] == docname or app.builder.name == "singlehtml":
+        # On the same page; singlehtml puts every document on one page, where ids are unique.
+        link = nodes.reference("", "", internal=True, refid=entry["anchor"])
+    else:
+        uri = app.builder.get_relative_uri(docname, entry["docname"]) + "#" + entry["anchor"]
+        link = nodes.reference("", "", internal=True, refuri=uri)
     if entry.get("image") and app.builder.format == "html":
         image = entry["image"]
         if "://" in image:

@@ -1,4 +1,4 @@
-"""Doctree nodes for palettes. They hold plain strings and numbers only, so they pickle and serialise to XML."""
+"""Doctree nodes for palettes. They hold plain strings and numbers only: they pickle and serialise to XML."""
 
 from __future__ import annotations
 

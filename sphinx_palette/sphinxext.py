@@ -18,7 +18,7 @@ from .render import html, latex, text
 STATIC = Path(__file__).parent / "static"
 
 #: Bump when the environment data or the nodes change shape, so old pickled environments are discarded.
-ENV_VERSION = 1
+ENV_VERSION = 2
 
 
 def _title(node: nodes.Element) -> str:
@@ -82,6 +82,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", collect.purge)
     app.connect("env-merge-info", collect.merge)
     app.connect("env-get-outdated", collect.outdated_remote)
+    app.connect("env-get-updated", collect.index_pages_to_update)
     app.connect("doctree-resolved", resolve_indexes)
     app.connect("build-finished", collect.export_json)
     app.connect("build-finished", collect.summarise)

@@ -16,7 +16,9 @@ def swatch_lines(node: palette) -> list[str]:
         name = f"  {swatch['name']}" if swatch.get("name") else ""
         lines.append(f"{swatch['hex']}  {percent(float(swatch['share'])):>4}{name}")
     for child in node.children:
-        if isinstance(child, nodes.caption) or (child.get("classes") and "palette-credit" in child["classes"]):
+        if isinstance(child, nodes.caption) or (
+            child.get("classes") and "palette-credit" in child["classes"]
+        ):
             lines.append(child.astext())
     return lines
 
@@ -26,11 +28,9 @@ def _is_swatch(node: nodes.Node) -> bool:
 
 
 def visit_palette_text(self, node: palette) -> None:
+    # One state holding newline-separated lines: unwrapped, they come out one per line.
     self.new_state(0)
-    for line in swatch_lines(node):
-        self.add_text(line)
-        self.new_state(0)
-        self.end_state(wrap=False)
+    self.add_text("\n".join(swatch_lines(node)))
     self.end_state(wrap=False)
     raise nodes.SkipNode
 

@@ -1,0 +1,4 @@
+project = "Palette basic"
+extensions = ["sphinx_palette"]
+numfig = True
+exclude_patterns = ["_build"]
