@@ -1,0 +1,181 @@
+"""The sphinx-palette command: extract in every output format, stdin, errors and exit statuses."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from sphinx_palette import cli
+
+TRUE_COLOUR = "\x1b[48;2;"
+
+
+@pytest.fixture
+def image(tmp_path):
+    """A PNG of three flat colours, 50/30/20."""
+    rgb = np.zeros((10, 100, 3), np.uint8)
+    rgb[:, :50] = (200, 30, 30)
+    rgb[:, 50:80] = (20, 120, 200)
+    rgb[:, 80:] = (250, 220, 90)
+    path = tmp_path / "flag.png"
+    path.write_bytes(cv2.imencode(".png", rgb[:, :, ::-1])[1].tobytes())
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_text(capsys, image, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    status, out, err = run(capsys, "extract", str(image))
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == ["hex", "rgb", "share"]
+    assert lines[1].split() == ["#c81e1e", "200", "30", "30", "50.0%"]
+    assert lines[3].split() == ["#fadc5a", "250", "220", "90", "20.0%"]
+    assert TRUE_COLOUR not in out  # captured stdout is not a terminal
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_text_colour_blocks_only_on_a_terminal_without_no_color(image, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert cli.main(["extract", str(image), "--colors", "3"]) == 0
+    assert "\x1b[48;2;200;30;30m  \x1b[0m" in terminal.getvalue()
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert cli.main(["extract", str(image)]) == 0
+    assert "\x1b" not in terminal.getvalue()
+
+
+def test_json(capsys, image):
+    status, out, _ = run(capsys, "extract", str(image), "--format", "json", "--colors", "8")
+    assert status == 0
+    data = json.loads(out)
+    assert [s["hex"] for s in data["swatches"]] == ["#c81e1e", "#1478c8", "#fadc5a"]
+    assert out.startswith('{\n  "swatches"')
+
+
+def test_css(capsys, image):
+    status, out, _ = run(capsys, "extract", str(image), "-f", "css", "--sort", "lightness")
+    assert status == 0
+    assert ":root {" in out and out.rstrip().endswith("}")
+    declarations = [line.strip() for line in out.splitlines() if line.strip().startswith("--palette-")]
+    assert declarations == [
+        "--palette-1: #c81e1e; /* 50.0% */",
+        "--palette-2: #1478c8; /* 30.0% */",
+        "--palette-3: #fadc5a; /* 20.0% */",
+    ]
+
+
+def test_gpl(capsys, image):
+    status, out, _ = run(capsys, "extract", str(image), "--format", "gpl")
+    assert status == 0
+    assert out.splitlines() == [
+        "GIMP Palette",
+        "Name: flag",
+        "Columns: 3",
+        "#",
+        "200  30  30\t#c81e1e (50.0%)",
+        " 20 120 200\t#1478c8 (30.0%)",
+        "250 220  90\t#fadc5a (20.0%)",
+    ]
+
+
+def test_region(capsys, image):
+    status, out, _ = run(capsys, "extract", str(image), "--region", "pct:80,0,20,100", "-f", "json")
+    assert status == 0
+    assert [s["hex"] for s in json.loads(out)["swatches"]] == ["#fadc5a"]
+
+
+def test_stdin(capsys, image, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(image.read_bytes())))
+    status, out, _ = run(capsys, "extract", "-", "-f", "gpl")
+    assert status == 0
+    assert "Name: stdin" in out and "#c81e1e" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<html><body>404</body></html>", "HTML page"),
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", "PNG"),
+    ],
+)
+def test_bad_file_is_one_line_and_status_1(capsys, tmp_path, content, message):
+    path = tmp_path / "bad.png"
+    path.write_bytes(content)
+    status, out, err = run(capsys, "extract", str(path))
+    assert status == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("sphinx-palette: error: ") and message in err
+
+
+def test_missing_file(capsys, tmp_path):
+    status, _, err = run(capsys, "extract", str(tmp_path / "missing.jpg"))
+    assert status == 1
+    assert err.startswith("sphinx-palette: error: cannot read") and "missing.jpg" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["extract"],
+        ["extract", "x.png", "--colors", "0"],
+        ["extract", "x.png", "--colors", "300"],
+        ["extract", "x.png", "--colors", "five"],
+        ["extract", "x.png", "--sort", "x"],
+        ["extract", "x.png", "--format", "svg"],
+        ["extract", "x.png", "--region", "left"],
+    ],
+)
+def test_argument_errors_exit_2(capsys, argv):
+    with pytest.raises(SystemExit) as excinfo:
+        cli.main(argv)
+    assert excinfo.value.code == 2
+    assert "usage: sphinx-palette" in capsys.readouterr().err
+
+
+def test_help_lists_extract(capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        cli.main(["--help"])
+    assert excinfo.value.code == 0
+    assert "extract" in capsys.readouterr().out
+
+
+def test_real_subprocess(image, tmp_path):
+    command = [sys.executable, "-m", "sphinx_palette.cli", "extract"]
+    ok = subprocess.run([*command, str(image), "-f", "json"], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["swatches"][0]["hex"] == "#c81e1e"
+
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(image.read_bytes()[:60])
+    bad = subprocess.run([*command, "-"], input=truncated.read_bytes(), capture_output=True, timeout=120)
+    assert bad.returncode == 1
+    assert bad.stdout == b""
+    # OpenCV's and libpng's own complaints are kept off stderr: only our line remains.
+    assert bad.stderr.decode().splitlines() == [
+        "sphinx-palette: error: not a readable image "
+        "(a PNG file that could not be decoded, probably truncated or damaged)"
+    ]
