@@ -61,9 +61,10 @@ class PaletteResult:
 class SourceFailure(Exception):
     """A failure with the warning subtype it belongs to (``fetch``, ``offline``, ``iiif``, ``image``, ...)."""
 
-    def __init__(self, subtype: str, message: str) -> None:
+    def __init__(self, subtype: str, message: str, *, repeated: bool = False) -> None:
         super().__init__(message)
         self.subtype = subtype
+        self.repeated = repeated
 
 
 def is_url(source: str) -> bool:
@@ -91,7 +92,10 @@ class PaletteService:
         self.clock = clock
         self.cache_error: str | None = None
         self._session = None
+        # Failures already reported: by source and request (what a directive asked for), and by fetched URL
+        # (so a URL that failed is neither fetched again nor reported again, whichever directive uses it).
         self._failures: dict[str, tuple[str, str]] = {}
+        self._fetch_failures: dict[str, str] = {}
 
     def from_file(self, path: str | Path, request: PaletteRequest) -> PaletteResult:
         """The palette of a local image file."""
@@ -112,7 +116,7 @@ class PaletteService:
         if scheme not in ("http", "https"):
             return _failed("source", f"only http and https URLs can be fetched, not {scheme}: ({shown})")
         # A URL that failed once fails for every later use in this build; report it once.
-        failure_key = f"{url}#{request.canvas}"
+        failure_key = f"{url}#{request.canvas}#{request.region}"
         if failure_key in self._failures:
             subtype, message = self._failures[failure_key]
             return PaletteResult(error=message, subtype=subtype, repeated=True)
@@ -122,6 +126,7 @@ class PaletteService:
         except SourceFailure as exc:
             self._failures[failure_key] = (exc.subtype, str(exc))
             result.error, result.subtype, result.origin = str(exc), exc.subtype, "failed"
+            result.repeated = exc.repeated
         return result
 
     def _resolve_and_extract(self, url: str, request: PaletteRequest, result: PaletteResult) -> None:
@@ -130,9 +135,11 @@ class PaletteService:
         image_url = url
         if not iiif.is_image_request(url) and iiif.looks_like_json(data, content_type):
             document = _parse_json(url, data)
+            shown = redact_url(url)
             try:
+                # The redacted URL: IIIF messages quote it, and the manifest URL is shown in the page.
                 resolved = iiif.resolve(
-                    url,
+                    shown,
                     document,
                     canvas=request.canvas,
                     region=region,
@@ -140,7 +147,10 @@ class PaletteService:
                     get_json=lambda u: _parse_json(u, self._get(u, result)[0]),
                 )
             except iiif.IIIFError as exc:
-                raise SourceFailure("iiif", f"{redact_url(url)}: {exc}") from None
+                raise SourceFailure("iiif", f"{shown}: {exc}") from None
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                # A document shaped in a way the resolver did not foresee: a failed palette, not a crash.
+                raise SourceFailure("iiif", f"{shown} cannot be read as a IIIF document ({exc})") from None
             image_url = resolved.image_url
             result.manifest_url = resolved.manifest_url and redact_url(resolved.manifest_url)
             result.label, result.credit = resolved.label, resolved.credit
@@ -156,13 +166,16 @@ class PaletteService:
         cached = self.cache.get_blob(record.blob) if record else None
         now = self.clock()
         if record and cached is not None:
-            if self.offline or now - record.checked_at < self.remote_ttl:
+            # A URL that already failed in this build: its cached copy, reported (as stale) once.
+            if self.offline or url in self._fetch_failures or now - record.checked_at < self.remote_ttl:
                 _note_checked(result, record.checked_at)
                 return cached, record.content_type
         elif self.offline:
             raise SourceFailure(
                 "offline", f"offline build and no cached copy of {redact_url(url)}; build once online first"
             )
+        elif url in self._fetch_failures:
+            raise SourceFailure("fetch", self._fetch_failures[url], repeated=True)
         try:
             response = fetch(
                 url,
@@ -172,16 +185,21 @@ class PaletteService:
                 session=self._get_session(),
             )
         except FetchError as exc:
+            self._fetch_failures[url] = str(exc)
             if record and cached is not None:
                 age = _describe_age(now - record.checked_at)
                 result.notices.append(
-                    ("stale", f"could not refresh {exc.url} ({exc.reason}); using the copy cached {age}")
+                    (
+                        "stale",
+                        f"could not refresh {exc.url} ({exc.reason}); using the stale copy cached {age}",
+                    )
                 )
                 _note_checked(result, record.checked_at)
                 return cached, record.content_type
             raise SourceFailure("fetch", str(exc)) from None
         if response.status == 304 and record and cached is not None:
-            self._store(lambda: self.cache.put_remote(_replace_checked(record, now)))
+            refreshed = _replace_checked(record, now, response.etag, response.last_modified)
+            self._store(lambda: self.cache.put_remote(refreshed))
             _note_checked(result, now)
             return cached, record.content_type
         data = response.content or b""
@@ -255,7 +273,7 @@ def _failed(subtype: str, message: str) -> PaletteResult:
 def _parse_json(url: str, data: bytes) -> object:
     try:
         return json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise SourceFailure("iiif", f"{redact_url(url)} is not valid JSON: {exc}") from None
 
 
@@ -263,20 +281,23 @@ def _note_checked(result: PaletteResult, checked_at: float) -> None:
     result.checked_at = checked_at if result.checked_at is None else min(result.checked_at, checked_at)
 
 
-def _replace_checked(record: RemoteRecord, now: float) -> RemoteRecord:
+def _replace_checked(
+    record: RemoteRecord, now: float, etag: str | None, last_modified: str | None
+) -> RemoteRecord:
+    """The record after a 304: checked now, with any validators the 304 updated."""
     return RemoteRecord(
         url=record.url,
         blob=record.blob,
         checked_at=now,
-        etag=record.etag,
-        last_modified=record.last_modified,
+        etag=etag or record.etag,
+        last_modified=last_modified or record.last_modified,
         content_type=record.content_type,
     )
 
 
 def _describe_age(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} minutes ago"
-    if seconds < 2 * 86400:
-        return f"{round(seconds / 3600)} hours ago"
-    return f"{round(seconds / 86400)} days ago"
+    for unit, size, below in (("minute", 60, 3600), ("hour", 3600, 2 * 86400), ("day", 86400, None)):
+        if below is None or seconds < below:
+            count = max(1, round(seconds / size))
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    raise AssertionError("unreachable")  # pragma: no cover
