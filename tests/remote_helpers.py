@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from httpserver import RecordedRequest, Response
 
-__all__ = ["Clock", "info_json", "png", "top_hex"]
+__all__ = ["Clock", "Origin", "info_json", "png", "top_hex"]
 
 
 def png(colours: list[tuple[int, int, int]], size: int = 64) -> bytes:
@@ -61,3 +62,19 @@ def info_json(base: str, version: int, level: int, *, sizes=None, width=4000, he
     if sizes:
         info["sizes"] = [{"width": w, "height": h} for w, h in sizes]
     return info
+
+
+class Origin:
+    """An image at a URL with an ETag and Last-Modified, answering conditional requests with 304."""
+
+    def __init__(self, colour, etag='"v1"', modified="Wed, 21 Oct 2015 07:28:00 GMT") -> None:
+        self.set(colour, etag, modified)
+
+    def set(self, colour, etag, modified="Thu, 22 Oct 2015 07:28:00 GMT") -> None:
+        self.body, self.etag, self.modified = png([colour, (250, 250, 250)]), etag, modified
+
+    def __call__(self, req: RecordedRequest) -> Response:
+        if req.headers.get("If-None-Match") == self.etag:
+            return Response(status=304, headers={"ETag": self.etag})
+        headers = {"Content-Type": "image/png", "ETag": self.etag, "Last-Modified": self.modified}
+        return Response(headers=headers, body=self.body)

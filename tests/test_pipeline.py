@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-from httpserver import RecordedRequest, Response, json_response, redirect, zeros
-from remote_helpers import Clock, info_json, png
+from httpserver import Response, json_response, redirect, zeros
+from remote_helpers import Clock, Origin, info_json, png
 
 from sphinx_palette.cache import PaletteCache
 from sphinx_palette.colour import hex_to_rgb
@@ -297,22 +297,6 @@ def test_missing_canvas_is_a_clear_iiif_error(http_server, cache_dir, version):
 
 
 # --- revalidation -----------------------------------------------------------------------------
-
-
-class Origin:
-    """An image at a URL with an ETag and Last-Modified, answering conditional requests with 304."""
-
-    def __init__(self, colour, etag='"v1"', modified="Wed, 21 Oct 2015 07:28:00 GMT") -> None:
-        self.set(colour, etag, modified)
-
-    def set(self, colour, etag, modified="Thu, 22 Oct 2015 07:28:00 GMT") -> None:
-        self.body, self.etag, self.modified = png([colour, (250, 250, 250)]), etag, modified
-
-    def __call__(self, req: RecordedRequest) -> Response:
-        if req.headers.get("If-None-Match") == self.etag:
-            return Response(status=304, headers={"ETag": self.etag})
-        headers = {"Content-Type": "image/png", "ETag": self.etag, "Last-Modified": self.modified}
-        return Response(headers=headers, body=self.body)
 
 
 def test_within_ttl_no_request_at_all(http_server, cache_dir):
