@@ -1,0 +1,3 @@
+project = "Palette errors"
+extensions = ["sphinx_palette"]
+exclude_patterns = ["_build"]
