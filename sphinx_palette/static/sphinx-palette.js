@@ -37,10 +37,14 @@
 
     document.querySelectorAll(".palette-swatch[data-hex]").forEach(function (swatch) {
       var hex = swatch.getAttribute("data-hex");
-      swatch.setAttribute("role", "button");
-      swatch.setAttribute("tabindex", "0");
-      swatch.setAttribute("aria-label", (swatch.getAttribute("title") || hex) + ". Copy hex code");
-      function copy() {
+      // A real button inside the list item keeps the list semantics and gives keyboard access for free.
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "palette-swatch-button";
+      button.setAttribute("aria-label", (swatch.getAttribute("title") || hex) + ". Copy hex code");
+      while (swatch.firstChild) { button.appendChild(swatch.firstChild); }
+      swatch.appendChild(button);
+      button.addEventListener("click", function () {
         copyText(hex).then(function () {
           swatch.classList.add("palette-copied");
           window.setTimeout(function () { swatch.classList.remove("palette-copied"); }, 1500);
@@ -48,13 +52,6 @@
         }, function () {
           announce(status, "Could not copy " + hex);
         });
-      }
-      swatch.addEventListener("click", copy);
-      swatch.addEventListener("keydown", function (event) {
-        if (event.key === "Enter" || event.key === " ") {
-          event.preventDefault();
-          copy();
-        }
       });
     });
   }

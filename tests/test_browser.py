@@ -1,0 +1,172 @@
+"""The example site in headless Chromium: copy on click, family filter, no-JS fallback, axe-core.
+
+Needs Debian's ``chromium`` (``.ci/run`` installs it), Playwright's Python driver (test extra) and axe-core
+from npm (``npm install`` in the project root). Missing pieces skip these tests on a developer's machine and
+fail them in CI, where they must run.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example site, built once for this module with its own palette cache."""
+    work = tmp_path_factory.mktemp("site")
+    out = work / "html"
+    command = [
+        sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", "-d", str(work / "doctrees"),
+        "-D", f"palette_cache_dir={work / 'cache'}", str(ROOT / "example_site"), str(out),
+    ]  # fmt: skip
+    subprocess.run(command, check=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path):
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        _missing("Debian's chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def test_clicking_a_swatch_copies_its_hex_and_announces_it(page) -> None:
+    page.goto("items/carrots.html")
+    swatch = page.locator("figure.palette .palette-swatch").nth(1)
+    expected = swatch.get_attribute("data-hex")
+    assert re.fullmatch(r"#[0-9a-f]{6}", expected)
+    swatch.locator("button").click()
+    assert page.evaluate("navigator.clipboard.readText()") == expected
+    status = page.locator(".palette-status[aria-live]")
+    status.filter(has_text=f"Copied {expected}").wait_for(state="attached", timeout=5000)
+
+
+def test_enter_on_a_focused_swatch_copies_too(page) -> None:
+    page.goto("items/macaws.html")
+    swatch = page.locator("figure.palette .palette-swatch").first
+    expected = swatch.get_attribute("data-hex")
+    swatch.locator("button").focus()
+    page.keyboard.press("Enter")
+    page.locator(".palette-status").filter(has_text=f"Copied {expected}").wait_for(
+        state="attached", timeout=5000
+    )
+    assert page.evaluate("navigator.clipboard.readText()") == expected
+
+
+def test_a_family_chip_hides_the_other_families(page) -> None:
+    page.goto("browse.html")
+    groups = page.locator(".palette-index-family")
+    assert groups.count() >= 3
+    chip = page.locator(".palette-index-chips button").nth(1)
+    family = chip.get_attribute("data-family")
+    chip.click()
+    assert chip.get_attribute("aria-pressed") == "true"
+    visible = [g.get_attribute("id") for g in groups.all() if g.is_visible()]
+    assert visible == [f"palette-family-{family}"]
+    chip.click()  # pressing it again shows every family
+    assert all(g.is_visible() for g in groups.all())
+
+
+def test_without_javascript_everything_is_still_there(browser, base_url, site: Path) -> None:
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("browse.html")
+        html = (site / "browse.html").read_text(encoding="utf-8")
+        entries = page.locator(".palette-index-entry")
+        assert entries.count() == html.count('class="palette-index-entry')
+        assert entries.count() > 0
+        assert all(e.is_visible() for e in entries.all())
+        assert page.locator(".palette-index-chips button").count() == 0  # no dead controls
+
+        page.goto("items/carrots.html")
+        swatches = page.locator("figure.palette .palette-swatch")
+        assert swatches.count() == 6
+        assert all(s.is_visible() for s in swatches.all())
+        assert page.locator(".palette-swatch-button").count() == 0
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", ["items/carrots.html", "browse.html", "index.html"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_accessibility_violation(browser, base_url, path: str, scheme: str) -> None:
+    if not AXE.exists():
+        _missing("axe-core is not installed (run `npm install` in the project root)")
+    context = browser.new_context(base_url=base_url, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(path)
+        page.wait_for_load_state("load")
+        page.add_script_tag(path=str(AXE))
+        results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        serious = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], serious
+    finally:
+        context.close()
