@@ -260,6 +260,12 @@ class PaletteService:
         except CacheError as exc:
             self.cache_error = self.cache_error or str(exc)
 
+    def close(self) -> None:
+        """Close pooled HTTP connections; the service stays usable and reconnects when needed."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
     def _get_session(self):
         if self._session is None:
             self._session = make_session(self.fetch_settings)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 
 from . import __version__
 from .cache import PaletteCache
@@ -13,26 +16,52 @@ from .pipeline import PaletteService
 _ATTRIBUTE = "_palette_service"
 
 
-def get_service(app: Sphinx) -> PaletteService:
-    """The process's service, created on first use (each ``-j`` worker makes its own, sharing the cache)."""
+def get_service(owner: Sphinx | BuildEnvironment) -> PaletteService:
+    """The process's service, created on first use (each ``-j`` worker makes its own, sharing the cache).
+
+    ``owner`` is the application or, from a directive, its environment (``get_service(self.env)``), which
+    avoids ``env.app``, deprecated since Sphinx 9.
+    """
+    app = _application(owner)
     service = getattr(app, _ATTRIBUTE, None)
-    if service is None:
-        config = app.config
-        verify: bool | str = bool(config.tls_verify)
-        if config.tls_verify and isinstance(config.tls_cacerts, str) and config.tls_cacerts:
-            verify = config.tls_cacerts
-        user_agent = config.user_agent or f"sphinx-palette/{__version__}"
-        settings = FetchSettings(
-            timeout=float(config.palette_timeout),
-            max_bytes=int(config.palette_max_bytes),
-            user_agent=user_agent,
-            verify=verify,
-        )
-        service = PaletteService(
-            PaletteCache(cache_directory(app)),
-            settings,
-            remote_ttl=float(config.palette_remote_ttl),
-            offline=is_offline(app),
-        )
+    # A service made before a fork (parallel reading) keeps its parent's pooled connections: make a new one.
+    if service is None or getattr(service, "_pid", None) != os.getpid():
+        service = _make_service(app)
+        service._pid = os.getpid()  # type: ignore[attr-defined]
         setattr(app, _ATTRIBUTE, service)
     return service
+
+
+def close_service(app: Sphinx, exception: Exception | None = None) -> None:
+    """Close the service's HTTP connections (a ``build-finished`` handler); the next use makes a new one."""
+    service = getattr(app, _ATTRIBUTE, None)
+    if service is not None:
+        service.close()
+        setattr(app, _ATTRIBUTE, None)
+
+
+def _application(owner: Sphinx | BuildEnvironment) -> Sphinx:
+    if isinstance(owner, BuildEnvironment):
+        app = getattr(owner, "_app", None)  # Sphinx >= 8.2 keeps it here; env.app warns from Sphinx 9
+        return app if app is not None else owner.app
+    return owner
+
+
+def _make_service(app: Sphinx) -> PaletteService:
+    config = app.config
+    verify: bool | str = bool(config.tls_verify)
+    if config.tls_verify and isinstance(config.tls_cacerts, str) and config.tls_cacerts:
+        verify = config.tls_cacerts
+    user_agent = config.user_agent or f"sphinx-palette/{__version__}"
+    settings = FetchSettings(
+        timeout=float(config.palette_timeout),
+        max_bytes=int(config.palette_max_bytes),
+        user_agent=user_agent,
+        verify=verify,
+    )
+    return PaletteService(
+        PaletteCache(cache_directory(app)),
+        settings,
+        remote_ttl=float(config.palette_remote_ttl),
+        offline=is_offline(app),
+    )

@@ -167,3 +167,23 @@ def test_credentials_never_reach_the_output(http_server, build):
     for path in (Path(app.srcdir).parent / "cache").rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_service_per_process_from_app_or_env(make_app, tmp_path, monkeypatch):
+    import os
+
+    from sphinx_palette.service import close_service, get_service
+
+    srcdir = tmp_path / "site"
+    shutil.copytree(ROOT, srcdir)
+    app = make_app("html", srcdir=srcdir, confoverrides={"palette_remote_ttl": 60, "palette_offline": True})
+    service = get_service(app)
+    assert get_service(app.env) is service
+    assert service.remote_ttl == 60 and service.offline
+    assert service.cache.directory == Path(app.doctreedir, "palette-cache")
+    # A forked -j worker does not share its parent's connections.
+    parent = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: parent + 1)
+    assert get_service(app) is not service
+    close_service(app, None)
+    assert get_service(app) is not None
