@@ -23,7 +23,7 @@ from .errors import PaletteError
 from .region import Region, parse_region
 
 #: Bumped whenever the same input may give a different palette; part of every cache key.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 SORTS = ("share", "lightness", "hue")
 MAX_COLORS = 256
@@ -313,8 +313,9 @@ def _sorted(swatches: list[Swatch], sort: str) -> list[Swatch]:
         order = sorted(range(len(swatches)), key=lambda i: (lab[i, 0], swatches[i].hex))
     else:
         chroma = np.hypot(lab[:, 1], lab[:, 2])
-        # Hue angle measured from Oklab's red (about 29°) so reds come first and wrap-around is rare.
-        hue = (np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) - 20.0) % 360.0
+        # The circle is cut at 345°, between magenta (about 328°) and pink (about 0°), so pinks and reds
+        # come first and purples last, as people read a hue strip.
+        hue = (np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) + 15.0) % 360.0
 
         def key(i: int) -> tuple[int, float, str]:
             if chroma[i] < _NEUTRAL_CHROMA:

@@ -149,6 +149,15 @@ def test_sort_by_hue_reds_first_neutrals_last():
     assert palette.hexes == ("#ff0000", "#ffd700", "#00a000", "#0000ff", "#101010", "#808080")
 
 
+def test_sort_by_hue_keeps_pinks_with_reds_and_purples_last():
+    colours = ["#800080", "#ff1493", "#dc143c", "#ffa500", "#1e90ff", "#ff00ff"]
+    image = np.zeros((10, 60, 3), np.uint8)
+    for i, code in enumerate(colours):
+        image[:, i * 10 : (i + 1) * 10] = [int(code[j : j + 2], 16) for j in (1, 3, 5)]
+    palette = extract_palette(image, 6, sort="hue")
+    assert palette.hexes == ("#ff1493", "#dc143c", "#ffa500", "#1e90ff", "#800080", "#ff00ff")
+
+
 # --- parameters and input types -------------------------------------------------------------------------
 
 
