@@ -94,6 +94,22 @@ def merge(app: Sphinx, env: BuildEnvironment, docnames: Iterable[str], other: Bu
             mine[docname] = theirs[docname]
         if docname in their_indexes:
             index_docs(env).add(docname)
+    if getattr(other, "palette_cache_error", None):
+        note_cache_error(env, other.palette_cache_error)
+
+
+def note_cache_error(env: BuildEnvironment, message: str) -> None:
+    """Remember the first failure to write the cache in this build."""
+    if not getattr(env, "palette_cache_error", None):
+        env.palette_cache_error = message
+
+
+def report_cache_error(app: Sphinx, env: BuildEnvironment) -> None:
+    """Once all documents are read: one ``palette.cache`` warning if the cache could not be written."""
+    message = getattr(env, "palette_cache_error", None)
+    if message:
+        env.palette_cache_error = None
+        logger.warning("%s; palettes are computed but not stored", message, type="palette", subtype="cache")
 
 
 def index_pages_to_update(app: Sphinx, env: BuildEnvironment) -> list[str]:

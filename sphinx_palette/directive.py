@@ -74,9 +74,9 @@ class PaletteDirective(SphinxDirective):
         for subtype, message in result.notices:
             self._warn(subtype, message)
         service = get_service(self.env.app)
-        if service.cache_error and not getattr(service, "cache_error_reported", False):
-            service.cache_error_reported = True
-            self._warn("cache", f"{service.cache_error}; palettes are computed but not stored")
+        if service.cache_error:
+            # Warned once per build by `collect.report_cache_error`, however many -j workers saw it.
+            collect.note_cache_error(self.env, service.cache_error)
 
         if result.palette is None:
             collect.record(self.env, self.env.docname, node["ids"][0], source, result, self.lineno)

@@ -83,6 +83,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-merge-info", collect.merge)
     app.connect("env-get-outdated", collect.outdated_remote)
     app.connect("env-get-updated", collect.index_pages_to_update)
+    app.connect("env-updated", collect.report_cache_error)
     app.connect("doctree-resolved", resolve_indexes)
     app.connect("build-finished", collect.export_json)
     app.connect("build-finished", collect.summarise)

@@ -81,23 +81,32 @@ def test_bad_options_and_missing_file(make_app, tmp_path: Path) -> None:
     assert "End of the page." in html
 
 
-def test_cache_dir_that_cannot_exist(make_app, tmp_path: Path) -> None:
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_cache_dir_that_cannot_exist(make_app, tmp_path: Path, parallel: int) -> None:
     src = tmp_path / "basic"
     shutil.copytree(ROOTS / "test-palette-basic", src)
+    # Enough documents for Sphinx to read them in parallel: every worker meets the broken cache.
+    for n in range(6):
+        (src / f"extra{n}.rst").write_text(f":orphan:\n\nExtra {n}\n=======\n\n.. palette:: img/cool.png\n")
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     app = make_app(
-        "html", srcdir=src, freshenv=True, confoverrides={"palette_cache_dir": str(blocker / "cache")}
+        "html",
+        srcdir=src,
+        freshenv=True,
+        parallel=parallel,
+        confoverrides={"palette_cache_dir": str(blocker / "cache")},
     )
     app.build()
-    found = parsed(app)
-    assert [w["subtype"] for w in found] == ["cache"], found
-    assert "palettes are computed but not stored" in found[0]["message"]
+    lines = warnings_of(app)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("WARNING: cannot write to the palette cache")
+    assert lines[0].endswith("; palettes are computed but not stored [palette.cache]")
     out = Path(app.outdir)
     html = (out / "index.html").read_text(encoding="utf-8")
     assert len(re.findall(r'<figure class="palette ', html)) == 1
     assert "palette-error" not in html
-    assert re.search(r"palette: 3 palettes \(3 computed, 0 from cache, 0 failed\)", app.status.getvalue())
+    assert re.search(r"palette: 9 palettes \(9 computed, 0 from cache, 0 failed\)", app.status.getvalue())
 
 
 REMOTE_CASES = [
