@@ -65,15 +65,15 @@ class PaletteDirective(SphinxDirective):
             return self._fail(node, "option", str(exc))
 
         if is_url(source):
-            result = get_service(self.env.app).from_url(source, request)
+            result = get_service(self.env).from_url(source, request)
         else:
             relative, absolute = self.env.relfn2path(source, self.env.docname)
             # Touching the image re-reads exactly the documents that use it.
             self.env.note_dependency(relative)
-            result = get_service(self.env.app).from_file(absolute, request)
+            result = get_service(self.env).from_file(absolute, request)
         for subtype, message in result.notices:
             self._warn(subtype, message)
-        service = get_service(self.env.app)
+        service = get_service(self.env)
         if service.cache_error:
             # Warned once per build by `collect.report_cache_error`, however many -j workers saw it.
             collect.note_cache_error(self.env, service.cache_error)

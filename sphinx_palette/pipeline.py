@@ -154,8 +154,8 @@ class PaletteService:
             image_url = resolved.image_url
             result.manifest_url = resolved.manifest_url and redact_url(resolved.manifest_url)
             result.label, result.credit = resolved.label, resolved.credit
-            if resolved.region_done:
-                region = None
+            # A scaled-down derivative needs the region as the resolver restated it (fractions, not pixels).
+            region = None if resolved.region_done else resolved.crop
             data, content_type = self._get(image_url, result)
         result.image_url = redact_url(image_url)
         self._palette(data, request, region, result, content_type=content_type)
@@ -246,9 +246,12 @@ class PaletteService:
             )
         except PaletteError as exc:
             where = result.image_url or request.source
+            said = f"the server said {content_type}"
             hint = (
-                f" (the server said {content_type})" if content_type and "image" not in content_type else ""
+                f" ({said})" if content_type and "image" not in content_type and said not in str(exc) else ""
             )
+            if content_type and "html" in content_type and "HTML" in str(exc):
+                hint = ""
             result.error, result.subtype, result.origin = f"{where}: {exc}{hint}", "image", "failed"
             return
         result.palette, result.origin = palette, "computed"

@@ -14,6 +14,7 @@ from .directive import PaletteDirective
 from .index import PaletteIndexDirective, resolve_indexes
 from .nodes import palette, palette_bar, palette_caption, palette_credit, palette_index, palette_swatch
 from .render import html, latex, text
+from .service import close_service
 
 STATIC = Path(__file__).parent / "static"
 
@@ -87,6 +88,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-resolved", resolve_indexes)
     app.connect("build-finished", collect.export_json)
     app.connect("build-finished", collect.summarise)
+    app.connect("build-finished", close_service)
     return {
         "version": __version__,
         "env_version": ENV_VERSION,
