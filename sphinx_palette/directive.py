@@ -12,6 +12,7 @@ from . import collect
 from .colour import hex_to_rgb, text_colour_for
 from .config import MAX_DIRECTIVE_COLORS, WIDTHS
 from .engine import SORTS
+from .fetch import redact_url
 from .names import describe
 from .nodes import palette, palette_bar, palette_caption, palette_credit, palette_swatch
 from .pipeline import PaletteRequest, PaletteResult, is_url
@@ -51,7 +52,10 @@ class PaletteDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         source = self.arguments[0].strip()
-        node = palette(source=source, widths=self.options.get("widths", self.config.palette_widths))
+        node = palette(
+            source=redact_url(source) if is_url(source) else source,
+            widths=self.options.get("widths", self.config.palette_widths),
+        )
         node["classes"] += self.options.get("class", [])
         self.set_source_info(node)
         self.add_name(node)

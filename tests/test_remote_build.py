@@ -162,7 +162,9 @@ def test_credentials_never_reach_the_output(http_server, build):
     assert SECRET not in app.warning.getvalue()
     # The pages and the site data; ``_sources`` holds the reST as written (html_copy_source), like any
     # other text of the author's.
-    for path in [*Path(app.outdir).rglob("*.html"), Path(app.outdir, "_static", "palettes.json")]:
+    doctrees = list(Path(app.doctreedir).glob("*.doctree"))
+    assert doctrees
+    for path in [*Path(app.outdir).rglob("*.html"), Path(app.outdir, "_static", "palettes.json"), *doctrees]:
         assert SECRET.encode() not in path.read_bytes(), path
     for path in (Path(app.srcdir).parent / "cache").rglob("*"):
         if path.is_file():
