@@ -1,7 +1,7 @@
 """The palette engine: image → perceptual colour palette, with no Sphinx in it.
 
 Pipeline: decode (``decode.py``) → sample the opaque pixels on a grid (never blending, so a flat graphic keeps
-its exact colours) → a 5-bit-per-channel histogram keeping each bin's mean colour and pixel count → weighted
+its exact colours) → a 4-bit-per-channel histogram keeping each bin's mean colour and pixel count → weighted
 k-means in Oklab (scikit-learn, fixed seed, one thread) → a few Weiszfeld steps that move each centre to its
 cluster's geometric median → sRGB swatches with their shares of the pixels.
 """
@@ -24,14 +24,17 @@ from .errors import PaletteError
 from .region import Region, parse_region
 
 #: Bumped whenever the same input may give a different palette; part of every cache key.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 
 SORTS = ("share", "lightness", "hue")
 MAX_COLORS = 256
 
 #: Pixels the histogram is built from; more changes the palette by far less than a rounding step.
-WORK_PIXELS = 262_144
-_BIN_BITS = 5
+WORK_PIXELS = 65_536
+#: Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale while at least half this many pixels remain: DCT
+#: scaling averages 8×8 blocks at 1/8, which flattens texture, so the decode keeps more than is sampled.
+DECODE_PIXELS = 131_072
+_BIN_BITS = 4
 _KMEANS_INITS = 2
 _MEDIAN_STEPS = 4
 # Below this Oklab chroma a colour reads as grey, so hue sorting puts it with the neutrals.
@@ -193,7 +196,7 @@ def _load(
             raise PaletteError(f"cannot read {os.fspath(image)!r}: {exc}") from None
     else:
         raise PaletteError(f"expected image bytes, a path or a numpy array, got {type(image).__name__}")
-    decoded = decode_image(data, max_pixels=max_pixels, work_pixels=WORK_PIXELS, region=region)
+    decoded = decode_image(data, max_pixels=max_pixels, work_pixels=DECODE_PIXELS, region=region)
     return decoded.rgb, decoded.opaque
 
 
@@ -238,7 +241,7 @@ def _cluster(pixels: np.ndarray, colors: int, seed: int) -> list[Swatch]:
 
 
 def _histogram(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Non-empty bins of a 5-bit-per-channel histogram: each bin's mean colour and its pixel count."""
+    """Non-empty bins of a 4-bit-per-channel histogram: each bin's mean colour and its pixel count."""
     shift = 8 - _BIN_BITS
     quantised = (pixels >> shift).astype(np.int32)
     codes = (quantised[:, 0] << (2 * _BIN_BITS)) | (quantised[:, 1] << _BIN_BITS) | quantised[:, 2]
