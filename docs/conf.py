@@ -6,7 +6,7 @@ copyright = "the sphinx-palette developers"
 
 extensions = ["sphinx_palette", "myst_parser"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "make_screenshots.py"]
 html_theme = "furo"
 html_static_path = ["_static"]
 palette_colors = 5

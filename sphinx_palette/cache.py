@@ -147,6 +147,8 @@ class PaletteCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
             try:
+                # mkstemp makes files only the owner can read; a cache shared by a team or CI must not be.
+                os.fchmod(fd, 0o644)
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
                 os.replace(temporary, path)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from .engine import MAX_COLORS, SORTS, Palette, extract_palette
 from .errors import PaletteError
+from .exports import gpl_text
+from .names import describe
 from .region import parse_region
 
 PROG = "sphinx-palette"
@@ -160,11 +162,6 @@ def format_text(palette: Palette, name: str, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_json(palette: Palette, name: str, colour: bool = False) -> str:
-    """`Palette.to_dict` as indented JSON."""
-    return json.dumps(palette.to_dict(), indent=2) + "\n"
-
-
 def format_css(palette: Palette, name: str, colour: bool = False) -> str:
     """CSS custom properties ``--palette-1`` ... on ``:root``, each share in a comment."""
     lines = [f"/* {name} */", ":root {"]
@@ -175,14 +172,17 @@ def format_css(palette: Palette, name: str, colour: bool = False) -> str:
 
 
 def format_gpl(palette: Palette, name: str, colour: bool = False) -> str:
-    """A GIMP palette (``.gpl``): header, then ``R G B<TAB>name`` per colour."""
-    # GIMP reads the name up to the end of the line, so a stray newline in a file name must not end it early.
-    safe_name = " ".join(name.split()) or "palette"
-    lines = ["GIMP Palette", f"Name: {safe_name}", f"Columns: {len(palette)}", "#"]
-    for swatch in palette:
-        r, g, b = swatch.rgb
-        lines.append(f"{r:3d} {g:3d} {b:3d}\t{swatch.hex} ({_percent(swatch.share)})")
-    return "\n".join(lines) + "\n"
+    """A GIMP palette (``.gpl``), the same file the Sphinx downloads offer."""
+    return gpl_text(name or "palette", _named(palette))
+
+
+def format_json(palette: Palette, name: str, colour: bool = False) -> str:
+    """`Palette.to_dict` as indented JSON."""
+    return json.dumps(palette.to_dict(), indent=2) + "\n"
+
+
+def _named(palette: Palette) -> list[dict]:
+    return [{"hex": s.hex, "share": s.share, "name": describe(s.rgb).name} for s in palette]
 
 
 FORMATS: dict[str, Callable[[Palette, str, bool], str]] = {

@@ -1,7 +1,8 @@
 """Site-wide palette data: one plain record per palette, kept in the environment by document.
 
 Records are purged and merged per document, so ``-j`` builds see exactly what serial builds see. They feed
-the end-of-build summary, ``palettes.json``, the ``palette-index`` directive and remote-expiry re-reads.
+the end-of-build summary (`report`), ``palettes.json``, the ``palette-index`` directive and re-reads of
+documents whose remote images are due for a check.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from .config import is_offline
+from .fetch import redact_url
+from .nodes import swatches_of
 from .pipeline import PaletteResult, is_url
 
 logger = logging.getLogger(__name__)
@@ -45,14 +48,12 @@ def record(
     entry: dict = {
         "docname": docname,
         "anchor": node_id,
-        "source": result.image_url if source != result.image_url and is_url(source) else source,
+        "source": redact_url(source) if is_url(source) else source,
         "line": line,
         "origin": result.origin,
         "remote": is_url(source),
         "checked_at": result.checked_at,
     }
-    if is_url(source):
-        entry["source"] = _redacted(source)
     if node is not None and result.palette is not None:
         entry["title"] = node.get("title", "")
         entry["manifest"] = result.manifest_url
@@ -66,7 +67,7 @@ def record(
                 "name": s["name"],
                 "family": s["family"],
             }
-            for s in node.findall(_is_swatch)
+            for s in swatches_of(node)
         ]
     entries(env).setdefault(docname, []).append(entry)
 
@@ -94,22 +95,6 @@ def merge(app: Sphinx, env: BuildEnvironment, docnames: Iterable[str], other: Bu
             mine[docname] = theirs[docname]
         if docname in their_indexes:
             index_docs(env).add(docname)
-    if getattr(other, "palette_cache_error", None):
-        note_cache_error(env, other.palette_cache_error)
-
-
-def note_cache_error(env: BuildEnvironment, message: str) -> None:
-    """Remember the first failure to write the cache in this build."""
-    if not getattr(env, "palette_cache_error", None):
-        env.palette_cache_error = message
-
-
-def report_cache_error(app: Sphinx, env: BuildEnvironment) -> None:
-    """Once all documents are read: one ``palette.cache`` warning if the cache could not be written."""
-    message = getattr(env, "palette_cache_error", None)
-    if message:
-        env.palette_cache_error = None
-        logger.warning("%s; palettes are computed but not stored", message, type="palette", subtype="cache")
 
 
 def index_pages_to_update(app: Sphinx, env: BuildEnvironment) -> list[str]:
@@ -139,33 +124,8 @@ def outdated_remote(
     return sorted(stale)
 
 
-def note_reading(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
-    """Remember which documents this build reads, for the summary line."""
-    app._palette_reading = set(docnames)  # type: ignore[attr-defined]
-
-
-def summarise(app: Sphinx, exception: Exception | None) -> None:
-    """Log ``palette: N palettes (C computed, H from cache, F failed)`` for the documents read."""
-    if exception is not None:
-        return
-    reading = getattr(app, "_palette_reading", set())
-    records = [r for d in sorted(reading) for r in entries(app.env).get(d, [])]
-    if not records and not entries(app.env):
-        return
-    counts = {
-        origin: sum(r["origin"] == origin for r in records) for origin in ("computed", "cache", "failed")
-    }
-    logger.info(
-        "palette: %d palettes (%d computed, %d from cache, %d failed)",
-        len(records),
-        counts["computed"],
-        counts["cache"],
-        counts["failed"],
-    )
-
-
 def site_palettes(env: BuildEnvironment) -> list[dict]:
-    """Every successful palette of the site, in document order then page order."""
+    """Every successful palette of the site, by document name, then in page order."""
     found = env.found_docs
     return [
         r
@@ -200,16 +160,6 @@ def export_json(app: Sphinx, exception: Exception | None) -> None:
     path.write_text(
         json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
     )
-
-
-def _redacted(url: str) -> str:
-    from .fetch import redact_url
-
-    return redact_url(url)
-
-
-def _is_swatch(node: nodes.Node) -> bool:
-    return isinstance(node, nodes.Element) and node.tagname == "palette_swatch"
 
 
 def _is_credit(node: nodes.Node) -> bool:

@@ -8,13 +8,12 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import clean_astext, make_id
 
-from . import collect
-from .colour import hex_to_rgb, text_colour_for
+from . import collect, report
 from .config import MAX_DIRECTIVE_COLORS, WIDTHS
 from .engine import SORTS
 from .fetch import redact_url
 from .names import describe
-from .nodes import palette, palette_bar, palette_caption, palette_credit, palette_swatch
+from .nodes import make_swatch, palette, palette_bar, palette_caption, palette_credit
 from .pipeline import PaletteRequest, PaletteResult, is_url
 from .region import parse_region
 from .service import get_service
@@ -60,7 +59,9 @@ class PaletteDirective(SphinxDirective):
         self.set_source_info(node)
         self.add_name(node)
         if not node["ids"]:
-            node["ids"].append(make_id(self.env, self.state.document, "palette"))
+            # The document's name in the id keeps ids unique when pages are joined (singlehtml, LaTeX).
+            prefix = "palette-" + self.env.docname.replace("/", "-")
+            node["ids"].append(make_id(self.env, self.state.document, prefix))
             self.state.document.set_id(node)
 
         try:
@@ -68,23 +69,31 @@ class PaletteDirective(SphinxDirective):
         except OptionError as exc:
             return self._fail(node, "option", str(exc))
 
-        if is_url(source):
-            result = get_service(self.env).from_url(source, request)
+        service = get_service(self.env)
+        remote = is_url(source)
+        if remote:
+            result = service.from_url(source, request)
         else:
             relative, absolute = self.env.relfn2path(source, self.env.docname)
             # Touching the image re-reads exactly the documents that use it.
             self.env.note_dependency(relative)
-            result = get_service(self.env).from_file(absolute, request)
+            result = service.from_file(absolute, request)
+        # Remote trouble is warned once per URL when all documents are read (`report.warn`).
+        key = redact_url(source)
         for subtype, message in result.notices:
-            self._warn(subtype, message)
-        service = get_service(self.env)
+            report.note_failure(self.env, self.lineno, key, subtype, message)
         if service.cache_error:
-            # Warned once per build by `collect.report_cache_error`, however many -j workers saw it.
-            collect.note_cache_error(self.env, service.cache_error)
+            report.note_cache_error(self.env, service.cache_error)
 
         if result.palette is None:
             collect.record(self.env, self.env.docname, node["ids"][0], source, result, self.lineno)
-            return self._fail(node, result.subtype or "image", result.error or "no palette", result.repeated)
+            subtype, message = result.subtype or "image", result.error or "no palette"
+            if remote:
+                report.note_failure(self.env, self.lineno, key, subtype, message)
+            else:
+                self._warn(subtype, message)
+            node["error"], node["subtype"] = message, subtype
+            return [node]
         self._fill(node, source, request, result)
         collect.record(self.env, self.env.docname, node["ids"][0], source, result, self.lineno, node)
         return [node]
@@ -129,6 +138,7 @@ class PaletteDirective(SphinxDirective):
         alt = self.options.get("alt") or f"Colour palette of {title}: {len(result.palette)} colours"
         node["alt"] = alt
         node["title"] = title
+        node["docname"] = self.env.docname
         if result.manifest_url:
             node["manifest_url"] = result.manifest_url
         if "download" in self.options or self.config.palette_download:
@@ -145,14 +155,7 @@ class PaletteDirective(SphinxDirective):
         bar = palette_bar(label=alt)
         for swatch in result.palette:
             named = describe(swatch.rgb)
-            bar += palette_swatch(
-                hex=swatch.hex,
-                rgb=",".join(str(c) for c in swatch.rgb),
-                share=f"{swatch.share:.4f}",
-                name=named.name,
-                family=named.family,
-                ink=text_colour_for(hex_to_rgb(swatch.hex)),
-            )
+            bar += make_swatch(swatch.hex, swatch.share, named.name, named.family)
         node += bar
         if caption_node is not None:
             node += caption_node
@@ -167,9 +170,8 @@ class PaletteDirective(SphinxDirective):
         if credit_nodes:
             node += palette_credit("", "", *credit_nodes, classes=["palette-credit"])
 
-    def _fail(self, node: palette, subtype: str, message: str, repeated: bool = False) -> list[nodes.Node]:
-        if not repeated:
-            self._warn(subtype, message)
+    def _fail(self, node: palette, subtype: str, message: str) -> list[nodes.Node]:
+        self._warn(subtype, message)
         node["error"] = message
         node["subtype"] = subtype
         return [node]

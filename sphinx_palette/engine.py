@@ -24,7 +24,7 @@ from .errors import PaletteError
 from .region import Region, parse_region
 
 #: Bumped whenever the same input may give a different palette; part of every cache key.
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 
 SORTS = ("share", "lightness", "hue")
 MAX_COLORS = 256
@@ -35,7 +35,7 @@ WORK_PIXELS = 65_536
 #: scaling averages 8×8 blocks at 1/8, which flattens texture, so the decode keeps more than is sampled.
 DECODE_PIXELS = 131_072
 _BIN_BITS = 4
-_KMEANS_INITS = 2
+_KMEANS_INITS = 1
 _MEDIAN_STEPS = 4
 # Below this Oklab chroma a colour reads as grey, so hue sorting puts it with the neutrals.
 _NEUTRAL_CHROMA = 0.02

@@ -9,13 +9,17 @@ from .colour import hex_to_rgb
 
 
 def gpl_text(title: str, swatches: Sequence[dict]) -> str:
-    """A GIMP palette (``GIMP Palette`` header, ``Name:``, ``Columns:``, then ``R G B<TAB>name`` lines)."""
+    """A GIMP palette (``GIMP Palette`` header, ``Name:``, ``Columns:``, then ``R G B<TAB>name`` lines).
+
+    ``swatches`` are dicts with ``hex``, ``share`` and optionally ``name``.
+    """
+    # GIMP reads the name to the end of the line: a newline in a title must not end it early.
     name = " ".join(title.split()) or "Palette"
     lines = ["GIMP Palette", f"Name: {name}", f"Columns: {len(swatches)}", "#"]
     for swatch in swatches:
         r, g, b = hex_to_rgb(swatch["hex"])
-        label = swatch.get("name") or swatch["hex"]
-        lines.append(f"{r:3d} {g:3d} {b:3d}\t{label} {swatch['hex']} ({swatch['share'] * 100:.1f}%)")
+        label = f"{swatch['name']} {swatch['hex']}" if swatch.get("name") else swatch["hex"]
+        lines.append(f"{r:3d} {g:3d} {b:3d}\t{label} ({swatch['share'] * 100:.1f}%)")
     return "\n".join(lines) + "\n"
 
 

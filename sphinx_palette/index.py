@@ -12,9 +12,8 @@ from sphinx.util.docutils import SphinxDirective
 
 from . import collect
 from .collect import site_palettes
-from .colour import hex_to_rgb, text_colour_for
 from .names import FAMILIES
-from .nodes import palette_bar, palette_index, palette_swatch
+from .nodes import make_swatch, palette_bar, palette_index
 
 logger = logging.getLogger(__name__)
 
@@ -122,13 +121,6 @@ def _entry(app: Sphinx, docname: str, entry: dict) -> nodes.list_item:
     item += nodes.paragraph("", "", link)
     bar = palette_bar(label=f"Colours of {entry['title']}")
     for swatch in entry["swatches"]:
-        bar += palette_swatch(
-            hex=swatch["hex"],
-            rgb=",".join(str(c) for c in swatch["rgb"]),
-            share=f"{swatch['share']:.4f}",
-            name=swatch["name"],
-            family=swatch["family"],
-            ink=text_colour_for(hex_to_rgb(swatch["hex"])),
-        )
+        bar += make_swatch(swatch["hex"], swatch["share"], swatch["name"], swatch["family"])
     item += bar
     return item

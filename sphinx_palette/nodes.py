@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from docutils import nodes
 
+from .colour import hex_to_rgb, text_colour_for
+
 
 class palette(nodes.General, nodes.Element):
     """A palette block: optional image, a `palette_bar` of swatches, caption, credit, download links.
@@ -18,7 +20,7 @@ class palette_bar(nodes.General, nodes.Element):
 
 
 class palette_swatch(nodes.General, nodes.Element):
-    """One swatch: ``hex``, ``rgb`` (``"r,g,b"``), ``share`` (4 decimals), ``name``, ``family``, ``ink``."""
+    """One swatch: ``hex``, ``rgb`` (``"r,g,b"``), ``share`` (6 decimals), ``name``, ``family``, ``ink``."""
 
 
 class palette_credit(nodes.General, nodes.TextElement):
@@ -30,9 +32,29 @@ class palette_index(nodes.General, nodes.Element):
 
 
 def percent(share: float) -> str:
-    """A share as a short percentage: ``34%``, or ``0.4%`` below one percent."""
+    """A share as a short percentage: ``34%``, ``0.4%`` below one percent, ``<0.1%`` below that."""
     value = share * 100
+    if 0 < value < 0.05:
+        return "<0.1%"
     return f"{value:.1f}%" if 0 < value < 1 else f"{round(value)}%"
+
+
+def make_swatch(hex_code: str, share: float, name: str, family: str) -> palette_swatch:
+    """A swatch node, with the ink (black or white) that contrasts most with it."""
+    rgb = hex_to_rgb(hex_code)
+    return palette_swatch(
+        hex=hex_code,
+        rgb=",".join(str(c) for c in rgb),
+        share=f"{share:.6f}",
+        name=name,
+        family=family,
+        ink=text_colour_for(rgb),
+    )
+
+
+def swatches_of(node: nodes.Element) -> list[palette_swatch]:
+    """The swatch nodes inside ``node``, in order."""
+    return list(node.findall(palette_swatch))
 
 
 class palette_caption(nodes.caption):

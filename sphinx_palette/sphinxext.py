@@ -8,7 +8,7 @@ from typing import Any
 from docutils import nodes
 from sphinx.application import Sphinx
 
-from . import __version__, collect
+from . import __version__, collect, report
 from .config import add_config_values, validate_config
 from .directive import PaletteDirective
 from .index import PaletteIndexDirective, resolve_indexes
@@ -79,15 +79,17 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("palette-index", PaletteIndexDirective)
 
     app.connect("builder-inited", _add_assets)
-    app.connect("env-before-read-docs", collect.note_reading)
+    app.connect("env-before-read-docs", report.note_reading)
     app.connect("env-purge-doc", collect.purge)
+    app.connect("env-purge-doc", report.purge)
     app.connect("env-merge-info", collect.merge)
+    app.connect("env-merge-info", report.merge)
     app.connect("env-get-outdated", collect.outdated_remote)
     app.connect("env-get-updated", collect.index_pages_to_update)
-    app.connect("env-updated", collect.report_cache_error)
+    app.connect("env-updated", report.warn)
     app.connect("doctree-resolved", resolve_indexes)
     app.connect("build-finished", collect.export_json)
-    app.connect("build-finished", collect.summarise)
+    app.connect("build-finished", report.summarise)
     app.connect("build-finished", close_service)
     return {
         "version": __version__,

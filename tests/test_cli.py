@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sphinx_palette import cli
+from sphinx_palette.names import describe
 
 TRUE_COLOUR = "\x1b[48;2;"
 
@@ -92,9 +93,9 @@ def test_gpl(capsys, image):
         "Name: flag",
         "Columns: 3",
         "#",
-        "200  30  30\t#c81e1e (50.0%)",
-        " 20 120 200\t#1478c8 (30.0%)",
-        "250 220  90\t#fadc5a (20.0%)",
+        f"200  30  30\t{describe((200, 30, 30)).name} #c81e1e (50.0%)",
+        f" 20 120 200\t{describe((20, 120, 200)).name} #1478c8 (30.0%)",
+        f"250 220  90\t{describe((250, 220, 90)).name} #fadc5a (20.0%)",
     ]
 
 

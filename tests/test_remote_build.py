@@ -189,3 +189,36 @@ def test_service_per_process_from_app_or_env(make_app, tmp_path, monkeypatch):
     assert get_service(app) is not service
     close_service(app, None)
     assert get_service(app) is not None
+
+
+def test_failing_url_on_many_pages_warns_once_serial_and_parallel(http_server, make_app, tmp_path):
+    """Workers each meet the URL; the warning is still one, at its first use, as in a serial build."""
+    http_server.route("/missing.png", Response(status=404))
+    http_server.route("/page.html", Response(headers={"Content-Type": "text/html"}, body=b"<html></html>"))
+    missing, html_page = http_server.url("/missing.png"), http_server.url("/page.html")
+    results = {}
+    for jobs in (1, 2):
+        srcdir = tmp_path / f"site-{jobs}"
+        shutil.copytree(ROOT, srcdir)
+        names = [f"page{i}" for i in range(8)]
+        (srcdir / "index.rst").write_text(
+            "Pages\n=====\n\n.. toctree::\n\n" + "".join(f"   {n}\n" for n in names), encoding="utf-8"
+        )
+        for name in names:
+            body = f"{name}\n======\n\n.. palette:: {missing}\n\n.. palette:: {html_page}\n"
+            (srcdir / f"{name}.rst").write_text(body, encoding="utf-8")
+        app = make_app(
+            "html",
+            srcdir=srcdir,
+            parallel=jobs,
+            confoverrides={"palette_cache_dir": str(tmp_path / f"cache-{jobs}"), "palette_timeout": 5.0},
+        )
+        try:
+            app.build()
+        finally:
+            app.cleanup()
+        results[jobs] = [re.sub(r"^.*?(page\d\.rst)", r"\1", w) for w in warnings_of(app)]
+    assert results[1] == results[2]
+    fetch, image = results[1]
+    assert fetch.startswith("page0.rst:4") and "[palette.fetch]" in fetch and "HTTP 404" in fetch
+    assert image.startswith("page0.rst:6") and "[palette.image]" in image and "HTML page" in image

@@ -1,7 +1,7 @@
 """HTML rendering: a ``<figure class="palette">`` with a list of swatches sized by share.
 
 Each swatch carries ``data-hex`` / ``data-share`` / ``data-name`` and prints its hex code in black or white,
-whichever contrasts more. The page needs no JavaScript; ``palette.js`` only adds copy-on-click.
+whichever contrasts more. The page needs no JavaScript; ``sphinx-palette.js`` only adds copy-on-click.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from docutils import nodes
 from sphinx.util.osutil import relative_uri
 
 from ..exports import gpl_text, json_text
-from ..nodes import palette, palette_bar, palette_caption, palette_swatch, percent
+from ..nodes import palette, palette_bar, palette_caption, palette_swatch, percent, swatches_of
 
 DOWNLOAD_DIR = "_palettes"
 
@@ -33,7 +33,7 @@ def visit_palette_html(self, node: palette) -> None:
     classes.append(f"palette-widths-{node.get('widths', 'share')}")
     if node.get("image_url") or any("palette-media" in c.get("classes", []) for c in node.children):
         classes.append("palette-with-image")
-    properties = ";".join(f"--palette-{i}:{s['hex']}" for i, s in enumerate(_swatches(node), start=1))
+    properties = ";".join(f"--palette-{i}:{s['hex']}" for i, s in enumerate(swatches_of(node), start=1))
     self.body.append(self.starttag(node, "figure", CLASS=" ".join(classes), style=properties))
     if node.get("image_url"):
         alt = html.escape(node.get("image_alt", ""), quote=True)
@@ -105,16 +105,12 @@ def depart_palette_credit_html(self, node: nodes.Element) -> None:
     self.body.append("</p>\n")
 
 
-def _swatches(node: palette) -> list[palette_swatch]:
-    return [child for child in node.findall(palette_swatch)]
-
-
 def _download_links(self, node: palette) -> str:
     """Write the palette's ``.gpl`` and ``.json`` next to the pages and link them."""
-    stem = download_stem(self.builder.current_docname, node["ids"][0])
+    stem = download_stem(node.get("docname", self.builder.current_docname), node["ids"][0])
     title = node.get("title") or node["ids"][0]
     swatches = [
-        {"hex": s["hex"], "share": float(s["share"]), "name": s.get("name", "")} for s in _swatches(node)
+        {"hex": s["hex"], "share": float(s["share"]), "name": s.get("name", "")} for s in swatches_of(node)
     ]
     folder = Path(self.builder.outdir, DOWNLOAD_DIR)
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docutils import nodes
 
-from ..nodes import palette, percent
+from ..nodes import palette, percent, swatches_of
 from .text import swatch_lines
 
 # Narrow swatches still need room for "#rrggbb" in a small monospace font.
@@ -12,11 +12,13 @@ _MIN_WIDTH = 0.09
 
 
 def visit_palette_latex(self, node: palette) -> None:
+    """LaTeX: a label for :ref: / :numref:, the swatches as colour boxes, then caption and credit."""
+    self.body.append(self.hypertarget_to(node))
     if node.get("error"):
         message = self.encode(swatch_lines(node)[0])
         self.body.append(f"\n\n\\begin{{quote}}\\textit{{{message}}}\\end{{quote}}\n\n")
         raise nodes.SkipNode
-    swatches = [s for s in node.findall(nodes.Element) if s.tagname == "palette_swatch"]
+    swatches = swatches_of(node)
     equal = node.get("widths") == "equal"
     widths = [1 / len(swatches) if equal else max(float(s["share"]), _MIN_WIDTH) for s in swatches]
     scale = 0.98 / sum(widths)

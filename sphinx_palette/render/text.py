@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docutils import nodes
 
-from ..nodes import palette, percent
+from ..nodes import palette, percent, swatches_of
 
 
 def swatch_lines(node: palette) -> list[str]:
@@ -12,7 +12,7 @@ def swatch_lines(node: palette) -> list[str]:
     if node.get("error"):
         return [f"[palette unavailable: {node['error']}]"]
     lines = []
-    for swatch in node.findall(_is_swatch):
+    for swatch in swatches_of(node):
         name = f"  {swatch['name']}" if swatch.get("name") else ""
         lines.append(f"{swatch['hex']}  {percent(float(swatch['share'])):>4}{name}")
     for child in node.children:
@@ -23,11 +23,8 @@ def swatch_lines(node: palette) -> list[str]:
     return lines
 
 
-def _is_swatch(node: nodes.Node) -> bool:
-    return isinstance(node, nodes.Element) and node.tagname == "palette_swatch"
-
-
 def visit_palette_text(self, node: palette) -> None:
+    """Text builder: the lines of `swatch_lines`."""
     # One state holding newline-separated lines: unwrapped, they come out one per line.
     self.new_state(0)
     self.add_text("\n".join(swatch_lines(node)))
@@ -36,9 +33,13 @@ def visit_palette_text(self, node: palette) -> None:
 
 
 def visit_palette_man(self, node: palette) -> None:
+    """Man pages: the lines in a no-fill block; a leading dot or quote would start a roff request."""
     self.body.append(".sp\n.nf\n")
     for line in swatch_lines(node):
-        self.body.append(self.deunicode(line.replace("\\", "\\e")) + "\n")
+        text = self.deunicode(line.replace("\\", "\\e"))
+        if text.startswith((".", "'")):
+            text = "\\&" + text
+        self.body.append(text + "\n")
     self.body.append(".fi\n")
     raise nodes.SkipNode
 
@@ -53,7 +54,7 @@ def visit_palette_texinfo(self, node: palette) -> None:
 
 def bar_text(node: nodes.Element) -> str:
     """A bar of swatches outside a palette block (the colour index) as one line."""
-    return "  ".join(f"{s['hex']} {percent(float(s['share']))}" for s in node.findall(_is_swatch))
+    return "  ".join(f"{s['hex']} {percent(float(s['share']))}" for s in swatches_of(node))
 
 
 def visit_bar_text(self, node: nodes.Element) -> None:
