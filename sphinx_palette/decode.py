@@ -137,16 +137,16 @@ def decode_image(
         raise PaletteError(f"unsupported pixel layout ({_first_line(exc)})") from None
     if region is not None and not region.is_full:
         full_width, full_height = _oriented(dimensions, width, height)
-        x, y, w, h = _scaled_box(region, full_width, full_height, width, height)
-        rgb = rgb[y : y + h, x : x + w]
-        opaque = None if opaque is None else opaque[y : y + h, x : x + w]
-    if opaque is not None and not opaque.any():
-        raise PaletteError("the image has no opaque pixel (every pixel is at least half transparent)")
+        rgb, opaque = _crop(rgb, opaque, _scaled_box(region, full_width, full_height, width, height))
+    _check_opaque(opaque)
     return DecodedImage(rgb=rgb, opaque=opaque, width=dimensions[0], height=dimensions[1])
 
 
-def normalise_array(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Normalise an ``H×W``, ``H×W×3`` or ``H×W×4`` RGB(A) array to 8-bit RGB and an opacity mask."""
+def normalise_array(array: np.ndarray, region: Region | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Normalise an ``H×W``, ``H×W×3`` or ``H×W×4`` RGB(A) array to 8-bit RGB and an opacity mask.
+
+    ``region`` crops it, in the array's own pixels.
+    """
     if array.ndim == 3 and array.shape[2] in (3, 4):
         # OpenCV's channel order is BGR(A); callers give RGB(A).
         array = array[:, :, [2, 1, 0, 3][: array.shape[2]]]
@@ -155,9 +155,26 @@ def normalise_array(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     if array.size == 0:
         raise PaletteError("the image has no pixels")
     rgb, opaque = _to_rgb8(array)
+    if region is not None and not region.is_full:
+        try:
+            box = region.box(rgb.shape[1], rgb.shape[0])
+        except ValueError as exc:
+            raise PaletteError(str(exc)) from None
+        rgb, opaque = _crop(rgb, opaque, box)
+    _check_opaque(opaque)
+    return rgb, opaque
+
+
+def _crop(
+    rgb: np.ndarray, opaque: np.ndarray | None, box: tuple[int, int, int, int]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    x, y, w, h = box
+    return rgb[y : y + h, x : x + w], None if opaque is None else opaque[y : y + h, x : x + w]
+
+
+def _check_opaque(opaque: np.ndarray | None) -> None:
     if opaque is not None and not opaque.any():
         raise PaletteError("the image has no opaque pixel (every pixel is at least half transparent)")
-    return rgb, opaque
 
 
 def describe_content(data: bytes) -> str:

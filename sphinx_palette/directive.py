@@ -50,6 +50,7 @@ class PaletteDirective(SphinxDirective):
     }
 
     def run(self) -> list[nodes.Node]:
+        """One palette node: the swatches, or a placeholder saying what went wrong."""
         source = self.arguments[0].strip()
         node = palette(
             source=redact_url(source) if is_url(source) else source,
@@ -74,6 +75,8 @@ class PaletteDirective(SphinxDirective):
         if remote:
             result = service.from_url(source, request)
         else:
+            if "canvas" in self.options:
+                self._warn("option", ":canvas: applies to IIIF manifests only; ignored for a local image")
             relative, absolute = self.env.relfn2path(source, self.env.docname)
             # Touching the image re-reads exactly the documents that use it.
             self.env.note_dependency(relative)

@@ -174,17 +174,7 @@ def _load(
             raise PaletteError(f"arrays must be uint8 RGB(A), got dtype {image.dtype}")
         if image.ndim >= 2 and image.shape[0] * image.shape[1] > max_pixels:
             raise PaletteError(f"the image has more than {max_pixels / 1e6:g} megapixels")
-        rgb, opaque = normalise_array(image)
-        if region is not None and not region.is_full:
-            try:
-                x, y, w, h = region.box(rgb.shape[1], rgb.shape[0])
-            except ValueError as exc:
-                raise PaletteError(str(exc)) from None
-            rgb = rgb[y : y + h, x : x + w]
-            opaque = None if opaque is None else opaque[y : y + h, x : x + w]
-            if opaque is not None and not opaque.any():
-                raise PaletteError("the region has no opaque pixel")
-        return rgb, opaque
+        return normalise_array(image, region)
     if isinstance(image, (bytes, bytearray, memoryview)):
         data = bytes(image)
     elif isinstance(image, (str, os.PathLike)):

@@ -176,27 +176,28 @@ def _register(sock: Any) -> None:
         guard.add(sock)
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _GuardedMixin:
+    """Registers each socket with the current call's watchdog, so the deadline can close it."""
+
+    sock: Any
+
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock = super()._new_conn()  # type: ignore[misc]
         _register(sock)
         return sock
 
     def getresponse(self) -> Any:
         # A pooled connection opened by an earlier call must obey this call's deadline too.
         _register(self.sock)
-        return super().getresponse()
+        return super().getresponse()  # type: ignore[misc]
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _register(sock)
-        return sock
+class _GuardedHTTPConnection(_GuardedMixin, HTTPConnection):
+    pass
 
-    def getresponse(self) -> Any:
-        _register(self.sock)
-        return super().getresponse()
+
+class _GuardedHTTPSConnection(_GuardedMixin, HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPConnectionPool(HTTPConnectionPool):

@@ -33,6 +33,7 @@ class PaletteIndexDirective(SphinxDirective):
     }
 
     def run(self) -> list[nodes.Node]:
+        """A placeholder, filled in by `resolve_indexes` once every document has been read."""
         order = self.options.get("order", "document").strip()
         if order not in ORDERS:
             logger.warning(

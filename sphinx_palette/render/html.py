@@ -20,6 +20,7 @@ DOWNLOAD_DIR = "_palettes"
 
 
 def visit_palette_html(self, node: palette) -> None:
+    """Open the ``<figure>`` (or write the placeholder) with the colours as custom properties."""
     classes = ["palette", *node.get("classes", [])]
     if node.get("error"):
         classes.append("palette-error")
@@ -45,6 +46,7 @@ def visit_palette_html(self, node: palette) -> None:
 
 
 def depart_palette_html(self, node: palette) -> None:
+    """Download links, if asked for, then close the figure."""
     # E-books cannot offer files to download (and EPUB has no media type for .gpl).
     if node.get("download") and not self.builder.name.startswith("epub"):
         self.body.append(_download_links(self, node))
@@ -52,14 +54,17 @@ def depart_palette_html(self, node: palette) -> None:
 
 
 def visit_palette_bar_html(self, node: palette_bar) -> None:
+    """The list of swatches, named for assistive technology."""
     self.body.append(self.starttag(node, "ul", CLASS="palette-bar", **{"aria-label": node["label"]}))
 
 
 def depart_palette_bar_html(self, node: palette_bar) -> None:
+    """Close the list."""
     self.body.append("</ul>\n")
 
 
 def visit_palette_swatch_html(self, node: palette_swatch) -> None:
+    """One list item: background, ink, hex code, and share and name for screen readers and tooltips."""
     share = float(node["share"])
     shown = percent(share)
     name = node.get("name", "")
@@ -84,20 +89,24 @@ def visit_palette_swatch_html(self, node: palette_swatch) -> None:
 
 
 def visit_palette_caption_html(self, node: palette_caption) -> None:
+    """A ``<figcaption>`` with the palette's number when ``numfig`` is on."""
     self.body.append(self.starttag(node, "figcaption", CLASS="palette-caption"))
     self.add_fignumber(node.parent)
 
 
 def depart_palette_caption_html(self, node: palette_caption) -> None:
+    """Permalink, then close."""
     self.add_permalink_ref(node.parent, "Link to this palette")
     self.body.append("</figcaption>\n")
 
 
 def visit_palette_credit_html(self, node: nodes.Element) -> None:
+    """The credit line."""
     self.body.append(self.starttag(node, "p", CLASS="palette-credit"))
 
 
 def depart_palette_credit_html(self, node: nodes.Element) -> None:
+    """A link to the IIIF manifest, when there is one, then close."""
     manifest = node.parent.get("manifest_url") if node.parent else None
     if manifest:
         href = html.escape(manifest, quote=True)

@@ -45,6 +45,7 @@ def visit_palette_man(self, node: palette) -> None:
 
 
 def visit_palette_texinfo(self, node: palette) -> None:
+    """Texinfo: the lines in an ``@example`` block."""
     self.body.append("\n@example\n")
     for line in swatch_lines(node):
         self.body.append(self.escape(line) + "\n")
@@ -58,6 +59,7 @@ def bar_text(node: nodes.Element) -> str:
 
 
 def visit_bar_text(self, node: nodes.Element) -> None:
+    """A bar outside a palette (the colour index), as one line."""
     self.new_state(0)
     self.add_text(bar_text(node))
     self.end_state(wrap=False)
@@ -65,19 +67,23 @@ def visit_bar_text(self, node: nodes.Element) -> None:
 
 
 def visit_bar_man(self, node: nodes.Element) -> None:
+    """A bar outside a palette, as one line."""
     self.body.append(".sp\n" + self.deunicode(bar_text(node)) + "\n")
     raise nodes.SkipNode
 
 
 def visit_bar_texinfo(self, node: nodes.Element) -> None:
+    """A bar outside a palette, as one line."""
     self.body.append("\n" + self.escape(bar_text(node)) + "\n")
     raise nodes.SkipNode
 
 
 def visit_bar_latex(self, node: nodes.Element) -> None:
+    """A bar outside a palette, as one line of monospace."""
     self.body.append("\n\n{\\ttfamily\\small " + self.encode(bar_text(node)) + "}\n\n")
     raise nodes.SkipNode
 
 
 def skip(self, node: nodes.Element) -> None:
+    """Children rendered by their palette's visitor."""
     raise nodes.SkipNode
