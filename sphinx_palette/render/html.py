@@ -80,11 +80,12 @@ def visit_palette_swatch_html(self, node: palette_swatch) -> None:
         attributes["data-name"] = name
         attributes["data-family"] = family
     self.body.append(self.starttag(node, "li", CLASS="palette-swatch", **attributes))
-    self.body.append(f'<span class="palette-hex">{node["hex"]}</span>')
+    # One inline label, so that the spaces between code, share and name survive the flex layout.
+    self.body.append(f'<span class="palette-label"><span class="palette-hex">{node["hex"]}</span>')
     self.body.append(f'<span class="palette-share"> {shown}</span>')
     if name:
         self.body.append(f'<span class="palette-name">, {html.escape(name)} ({html.escape(family)})</span>')
-    self.body.append("</li>\n")
+    self.body.append("</span></li>\n")
     raise nodes.SkipNode
 
 
