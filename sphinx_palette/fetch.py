@@ -60,7 +60,8 @@ class FetchSettings:
 
     ``timeout`` is the total deadline in seconds for one :func:`fetch` call, retries and redirects
     included.  ``verify`` is passed to requests: ``True``/``False`` (Sphinx's ``tls_verify``) or the
-    path of a CA bundle (from ``tls_cacerts``).
+    path of a CA bundle (from ``tls_cacerts``); ``host_ca_certs`` holds ``(netloc, bundle path)`` pairs
+    for Sphinx's per-host form of ``tls_cacerts``.
     """
 
     timeout: float = 20.0
@@ -69,6 +70,14 @@ class FetchSettings:
     verify: bool | str = True
     max_tries: int = 3
     max_redirects: int = 5
+    host_ca_certs: tuple[tuple[str, str], ...] = ()
+
+    def verify_for(self, url: str) -> bool | str:
+        """What requests' ``verify`` should be for ``url``: a host's own CA bundle if it has one."""
+        if self.verify is False or not self.host_ca_certs:
+            return self.verify
+        netloc = urlsplit(url).netloc.rpartition("@")[2]
+        return dict(self.host_ca_certs).get(netloc, self.verify)
 
 
 @dataclass(frozen=True)
@@ -392,7 +401,7 @@ def _one_request(
             stream=True,
             allow_redirects=False,
             timeout=(remaining, remaining),
-            verify=call.settings.verify,
+            verify=call.settings.verify_for(url),
         )
     except requests.exceptions.SSLError as exc:
         if call.expired():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -91,6 +91,7 @@ class PaletteService:
         self.offline = offline
         self.clock = clock
         self.cache_error: str | None = None
+        self._deadline = float("inf")
         self._session = None
         # Failures already reported: by source and request (what a directive asked for), and by fetched URL
         # (so a URL that failed is neither fetched again nor reported again, whichever directive uses it).
@@ -121,6 +122,8 @@ class PaletteService:
             subtype, message = self._failures[failure_key]
             return PaletteResult(error=message, subtype=subtype, repeated=True)
         result = PaletteResult()
+        # One deadline for the whole chain (manifest, info.json, image): palette_timeout bounds the image.
+        self._deadline = time.monotonic() + self.fetch_settings.timeout
         try:
             self._resolve_and_extract(url, request, result)
         except SourceFailure as exc:
@@ -176,10 +179,17 @@ class PaletteService:
             )
         elif url in self._fetch_failures:
             raise SourceFailure("fetch", self._fetch_failures[url], repeated=True)
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise SourceFailure(
+                "fetch",
+                f"gave up before fetching {redact_url(url)}: the {self.fetch_settings.timeout:g} s allowed "
+                "for this image went on the IIIF documents before it",
+            )
         try:
             response = fetch(
                 url,
-                self.fetch_settings,
+                replace(self.fetch_settings, timeout=min(remaining, self.fetch_settings.timeout)),
                 etag=record.etag if cached is not None and record else None,
                 last_modified=record.last_modified if cached is not None and record else None,
                 session=self._get_session(),

@@ -50,14 +50,21 @@ def _application(owner: Sphinx | BuildEnvironment) -> Sphinx:
 def _make_service(app: Sphinx) -> PaletteService:
     config = app.config
     verify: bool | str = bool(config.tls_verify)
-    if config.tls_verify and isinstance(config.tls_cacerts, str) and config.tls_cacerts:
-        verify = config.tls_cacerts
+    host_ca_certs: tuple[tuple[str, str], ...] = ()
+    certs = config.tls_cacerts
+    if config.tls_verify and certs:
+        # Sphinx takes one bundle for every host, or a mapping from host to bundle.
+        if isinstance(certs, (str, os.PathLike)):
+            verify = os.fspath(certs)
+        elif isinstance(certs, dict):
+            host_ca_certs = tuple(sorted((str(h), os.fspath(p)) for h, p in certs.items()))
     user_agent = config.user_agent or f"sphinx-palette/{__version__}"
     settings = FetchSettings(
         timeout=float(config.palette_timeout),
         max_bytes=int(config.palette_max_bytes),
         user_agent=user_agent,
         verify=verify,
+        host_ca_certs=host_ca_certs,
     )
     return PaletteService(
         PaletteCache(cache_directory(app)),

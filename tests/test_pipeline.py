@@ -576,3 +576,42 @@ def test_region_errors_are_not_shared_between_requests(http_server, cache_dir):
     assert outside.subtype == "iiif" and "outside" in outside.error
     whole = service.from_url(url, request(url))
     assert whole.error is None and near(dominant(whole), RED)
+
+
+# --- one deadline for a whole IIIF chain, per-host CA bundles ---------------------------------------
+
+
+def test_the_timeout_bounds_the_whole_iiif_chain(http_server, cache_dir) -> None:
+    """info.json and the image each just inside the timeout would take twice it; the chain gets it once."""
+    base = http_server.url("/iiif/slow")
+    info = info_json(base, 3, 2)
+    http_server.route("/iiif/slow/info.json", Response(body=json_encoded(info), delay=1.2, headers=JSON))
+    http_server.route("/iiif/slow/full/512,/0/default.jpg", Response(body=png([RED]), delay=1.2))
+    settings = FetchSettings(timeout=2.0, max_bytes=1_000_000, user_agent="test-agent")
+    started = time.monotonic()
+    result = service_for(cache_dir, settings=settings).from_url(base + "/info.json", request(base))
+    elapsed = time.monotonic() - started
+    assert result.palette is None and result.subtype == "fetch"
+    assert elapsed < 2.0 + 1.0
+
+
+def test_per_host_ca_bundles() -> None:
+    settings = FetchSettings(verify=True, host_ca_certs=(("iiif.example.org", "/certs/iiif.pem"),))
+    assert settings.verify_for("https://iiif.example.org/a.jpg") == "/certs/iiif.pem"
+    assert settings.verify_for("https://user:pw@iiif.example.org/a.jpg") == "/certs/iiif.pem"
+    assert settings.verify_for("https://other.example.org/a.jpg") is True
+    assert (
+        FetchSettings(verify=False, host_ca_certs=settings.host_ca_certs).verify_for(
+            "https://iiif.example.org/"
+        )
+        is False
+    )
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def json_encoded(document: object) -> bytes:
+    import json
+
+    return json.dumps(document).encode()

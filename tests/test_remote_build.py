@@ -222,3 +222,15 @@ def test_failing_url_on_many_pages_warns_once_serial_and_parallel(http_server, m
     fetch, image = results[1]
     assert fetch.startswith("page0.rst:4") and "[palette.fetch]" in fetch and "HTTP 404" in fetch
     assert image.startswith("page0.rst:6") and "[palette.image]" in image and "HTML page" in image
+
+
+def test_tls_cacerts_per_host_reaches_the_fetch_settings(make_app, tmp_path):
+    from sphinx_palette.service import get_service
+
+    srcdir = tmp_path / "site"
+    shutil.copytree(ROOT, srcdir)
+    overrides = {"tls_cacerts": {"iiif.example.org": "/certs/iiif.pem"}, "tls_verify": True}
+    app = make_app("html", srcdir=srcdir, confoverrides=overrides)
+    settings = get_service(app).fetch_settings
+    assert settings.verify_for("https://iiif.example.org/x") == "/certs/iiif.pem"
+    assert settings.verify_for("https://elsewhere.example.org/x") is True
