@@ -48,31 +48,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
         man=(text.visit_bar_man, None),
         texinfo=(text.visit_bar_texinfo, None),
     )
-    skip = (text.skip, None)
-    app.add_node(
-        palette_swatch,
-        html=(html.visit_palette_swatch_html, None),
-        latex=skip,
-        text=skip,
-        man=skip,
-        texinfo=skip,
-    )
-    app.add_node(
-        palette_caption,
-        html=(html.visit_palette_caption_html, html.depart_palette_caption_html),
-        latex=skip,
-        text=skip,
-        man=skip,
-        texinfo=skip,
-    )
-    app.add_node(
-        palette_credit,
-        html=(html.visit_palette_credit_html, html.depart_palette_credit_html),
-        latex=skip,
-        text=skip,
-        man=skip,
-        texinfo=skip,
-    )
+    # Outside HTML, a palette's visitor writes its children itself, so they are skipped there.
+    skip = dict.fromkeys(("latex", "text", "man", "texinfo"), (text.skip, None))
+    for node, visitors in (
+        (palette_swatch, (html.visit_palette_swatch_html, None)),
+        (palette_caption, (html.visit_palette_caption_html, html.depart_palette_caption_html)),
+        (palette_credit, (html.visit_palette_credit_html, html.depart_palette_credit_html)),
+    ):
+        app.add_node(node, html=visitors, **skip)
     app.add_node(palette_index)
 
     app.add_directive("palette", PaletteDirective)
