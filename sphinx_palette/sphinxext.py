@@ -7,6 +7,7 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.util.nodes import clean_astext
 
 from . import __version__, collect, report
 from .config import add_config_values, validate_config
@@ -23,7 +24,9 @@ ENV_VERSION = 2
 
 
 def _title(node: nodes.Element) -> str:
-    return node.get("title", "")
+    """The caption, as for figures: only captioned palettes are numbered and give :ref: its text."""
+    caption = next(iter(node.findall(palette_caption)), None)
+    return clean_astext(caption) if caption is not None else ""
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

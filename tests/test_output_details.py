@@ -114,3 +114,17 @@ def test_cache_files_are_readable_by_others(tmp_path: Path) -> None:
     digest = cache.put_blob(b"bytes")
     mode = (tmp_path / "cache" / "blobs" / digest).stat().st_mode
     assert mode & stat.S_IRGRP and mode & stat.S_IROTH
+
+
+def test_only_captioned_palettes_are_numbered(make_app, tmp_path: Path) -> None:
+    text = (
+        "Doc\n===\n\n.. palette:: two.png\n\n.. palette:: two.png\n   :caption: First\n"
+        "\n.. palette:: two.png\n   :caption: Second\n   :name: second\n\nSee :numref:`second`.\n"
+    )
+    src = _project(tmp_path / "src", {"index": text})
+    _image(src / "two.png")
+    app = _build(make_app, src, "html", tmp_path)
+    page = (Path(app.outdir) / "index.html").read_text(encoding="utf-8")
+    numbers = re.findall(r'<span class="caption-number">(Palette \d+) </span>', page)
+    assert numbers == ["Palette 1", "Palette 2"]
+    assert "Palette 2</span></a>" in page or ">Palette 2<" in page
