@@ -54,7 +54,7 @@ class PaletteDirective(SphinxDirective):
         source = self.arguments[0].strip()
         node = palette(
             source=redact_url(source) if is_url(source) else source,
-            widths=self.options.get("widths", self.config.palette_widths),
+            widths=self.config.palette_widths,
         )
         node["classes"] += self.options.get("class", [])
         self.set_source_info(node)
@@ -67,6 +67,7 @@ class PaletteDirective(SphinxDirective):
 
         try:
             request = self._request(source)
+            node["widths"] = self._widths()
         except OptionError as exc:
             return self._fail(node, "option", str(exc))
 
@@ -108,9 +109,6 @@ class PaletteDirective(SphinxDirective):
         sort = self.options.get("sort", self.config.palette_sort).strip()
         if sort not in SORTS:
             raise OptionError(f":sort: must be one of {', '.join(SORTS)}, not {sort!r}")
-        widths = self.options.get("widths", self.config.palette_widths).strip()
-        if widths not in WIDTHS:
-            raise OptionError(f":widths: must be share or equal, not {widths!r}")
         canvas = _integer(self.options.get("canvas", 1), "canvas", 1, 100_000)
         region = None
         if "region" in self.options:
@@ -121,6 +119,12 @@ class PaletteDirective(SphinxDirective):
         if not source:
             raise OptionError("the palette directive needs an image path or URL")
         return PaletteRequest(source=source, colors=colors, sort=sort, region=region, canvas=canvas)
+
+    def _widths(self) -> str:
+        widths = self.options.get("widths", self.config.palette_widths).strip()
+        if widths not in WIDTHS:
+            raise OptionError(f":widths: must be share or equal, not {widths!r}")
+        return widths
 
     def _fill(self, node: palette, source: str, request: PaletteRequest, result: PaletteResult) -> None:
         assert result.palette is not None

@@ -198,12 +198,11 @@ def _sample(rgb: np.ndarray, opaque: np.ndarray | None, budget: int) -> np.ndarr
     height, width = rgb.shape[:2]
     step = max(1, math.ceil(math.sqrt(height * width / budget)))
     if step > 1:
-        offset = step // 2
-        rgb = rgb[offset::step, offset::step] if min(height, width) > offset else rgb[::step, ::step]
+        # Start half a step in, so the grid is centred; a strip thinner than that starts at its edge.
+        offset = step // 2 if min(height, width) > step // 2 else 0
+        rgb = rgb[offset::step, offset::step]
         if opaque is not None:
-            opaque = (
-                opaque[offset::step, offset::step] if min(height, width) > offset else opaque[::step, ::step]
-            )
+            opaque = opaque[offset::step, offset::step]
     pixels = rgb.reshape(-1, 3)
     if opaque is not None:
         pixels = pixels[opaque.reshape(-1)]

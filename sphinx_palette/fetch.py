@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextvars
 import email.utils
 import http
-import json
 import socket
 import threading
 import time
@@ -41,7 +40,6 @@ __all__ = [
     "FetchResult",
     "FetchSettings",
     "fetch",
-    "fetch_json",
     "make_session",
     "redact_url",
 ]
@@ -49,7 +47,6 @@ __all__ = [
 _SCHEMES = ("http", "https")
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
-_JSON_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 _BACKOFF_BASE = 0.5
 _BACKOFF_MAX = 8.0
 
@@ -583,16 +580,3 @@ def _attempt(
         )
     finally:
         response.close()
-
-
-def fetch_json(
-    url: str, settings: FetchSettings, *, session: requests.Session | None = None
-) -> tuple[object, FetchResult]:
-    """Fetch ``url`` and parse it as JSON; :class:`FetchError` when it is not JSON."""
-    result = fetch(url, settings, session=session, accept=_JSON_ACCEPT)
-    try:
-        # utf-8-sig: some servers prepend a byte-order mark, which json.loads rejects.
-        document = json.loads((result.content or b"").decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise FetchError(url, "invalid JSON", str(exc)) from None
-    return document, result

@@ -26,7 +26,6 @@ __all__ = [
     "ImageRequest",
     "choose_size",
     "is_image_request",
-    "is_info_url",
     "looks_like_json",
     "resolve",
 ]
@@ -74,11 +73,6 @@ def is_image_request(url: str) -> bool:
     path = unquote(urlsplit(url).path)
     match = _IMAGE_REQUEST.search(path)
     return match is not None and match.start() > 0
-
-
-def is_info_url(url: str) -> bool:
-    """True when ``url`` names an image service description (``.../info.json``)."""
-    return urlsplit(url).path.endswith("/info.json")
 
 
 def looks_like_json(content: bytes, content_type: str | None) -> bool:

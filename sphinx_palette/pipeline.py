@@ -20,6 +20,9 @@ from .errors import PaletteError
 from .fetch import FetchError, FetchSettings, fetch, make_session, redact_url
 from .region import Region
 
+#: Sent when a IIIF document is expected, for servers that negotiate between JSON-LD and HTML.
+JSON_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
+
 #: Long side, in pixels, of the IIIF derivative asked for: as much as the engine samples, no more.
 IIIF_TARGET = 512
 
@@ -115,7 +118,7 @@ class PaletteService:
         shown = redact_url(url)
         scheme = urlsplit(url).scheme.lower()
         if scheme not in ("http", "https"):
-            return _failed("source", f"only http and https URLs can be fetched, not {scheme}: ({shown})")
+            return _failed("source", f"only http and https URLs can be fetched, not {scheme} ({shown})")
         # A URL that failed once fails for every later use in this build; report it once.
         failure_key = f"{url}#{request.canvas}#{request.region}"
         if failure_key in self._failures:
@@ -147,7 +150,7 @@ class PaletteService:
                     canvas=request.canvas,
                     region=region,
                     target=IIIF_TARGET,
-                    get_json=lambda u: _parse_json(u, self._get(u, result)[0]),
+                    get_json=lambda u: _parse_json(u, self._get(u, result, accept=JSON_ACCEPT)[0]),
                 )
             except iiif.IIIFError as exc:
                 raise SourceFailure("iiif", f"{shown}: {exc}") from None
@@ -163,7 +166,7 @@ class PaletteService:
         result.image_url = redact_url(image_url)
         self._palette(data, request, region, result, content_type=content_type)
 
-    def _get(self, url: str, result: PaletteResult) -> tuple[bytes, str | None]:
+    def _get(self, url: str, result: PaletteResult, accept: str | None = None) -> tuple[bytes, str | None]:
         """Bytes of ``url``: from the cache within the TTL or offline, else by a (conditional) request."""
         record = self.cache.get_remote(url)
         cached = self.cache.get_blob(record.blob) if record else None
@@ -193,6 +196,7 @@ class PaletteService:
                 etag=record.etag if cached is not None and record else None,
                 last_modified=record.last_modified if cached is not None and record else None,
                 session=self._get_session(),
+                accept=accept,
             )
         except FetchError as exc:
             self._fetch_failures[url] = str(exc)

@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from httpserver import RecordedRequest, Response, json_response, redirect, zeros
+from httpserver import RecordedRequest, Response, redirect, zeros
 
 from sphinx_palette.fetch import (
     FetchError,
     FetchSettings,
     fetch,
-    fetch_json,
     make_session,
     redact_url,
 )
@@ -274,18 +273,6 @@ def test_shared_session_is_reused(http_server):
         with pytest.raises(FetchError, match="timed out"):
             fetch(http_server.url("/hang"), settings, session=session)
         assert time.monotonic() - started < settings.timeout + MARGIN
-
-
-def test_fetch_json(http_server):
-    http_server.route("/info.json", json_response({"@id": "x", "width": 10}))
-    http_server.route("/bad.json", Response(body=b"{not json"))
-    document, result = fetch_json(http_server.url("/info.json"), FAST)
-    assert document == {"@id": "x", "width": 10}
-    assert result.content_type == "application/json"
-    assert "json" in http_server.requests[0].headers["Accept"]
-    with pytest.raises(FetchError) as info:
-        fetch_json(http_server.url("/bad.json"), FAST)
-    assert info.value.reason == "invalid JSON"
 
 
 @pytest.mark.parametrize(

@@ -240,6 +240,9 @@ def test_presentation_2_manifest(http_server, cache_dir, canvas):
         f"/iiif/2/c{canvas}/info.json",
         f"/iiif/2/c{canvas}/full/full/0/default.jpg",
     ]
+    # The service's info.json is asked for as JSON; the image is not.
+    accepts = [r.headers.get("Accept", "") for r in http_server.requests]
+    assert "application/ld+json" in accepts[1] and "application/ld+json" not in accepts[2]
 
 
 @pytest.mark.parametrize("service_as", ["object", "list"])
