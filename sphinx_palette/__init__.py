@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .engine import ENGINE_VERSION, Palette, Swatch, extract_palette
-from .errors import PaletteError
+from .engine import ENGINE_VERSION, Palette, PaletteError, Swatch, extract_palette
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

@@ -16,11 +16,10 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .engine import MAX_COLORS, SORTS, Palette, extract_palette
-from .errors import PaletteError
-from .exports import gpl_text
-from .names import describe
-from .region import parse_region
+from .engine import MAX_COLORS, SORTS, Palette, PaletteError, extract_palette
+from .engine.exports import gpl_text
+from .engine.names import describe
+from .engine.region import parse_region
 
 PROG = "sphinx-palette"
 

@@ -14,7 +14,7 @@ import pytest
 from sphinx.util.console import strip_escape_sequences
 
 from sphinx_palette import extract_palette
-from sphinx_palette.colour import contrast_ratio, hex_to_rgb
+from sphinx_palette.engine.colour import contrast_ratio, hex_to_rgb
 
 ROOTS = Path(__file__).resolve().parent / "roots"
 SUMMARY = re.compile(r"palette: (\d+) palettes \((\d+) computed, (\d+) from cache, (\d+) failed\)")

@@ -1,4 +1,4 @@
-"""sphinx_palette.cache: round trips, corrupt entries are misses, atomic writes, unwritable directories."""
+"""sphinx_palette.remote.cache: round trips, corrupt entries are misses, atomic writes, unwritable dirs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from remote_helpers import png
 
-from sphinx_palette.cache import CacheError, PaletteCache, RemoteRecord, content_hash, palette_key
 from sphinx_palette.engine import Palette, Swatch
-from sphinx_palette.fetch import FetchSettings
-from sphinx_palette.pipeline import PaletteRequest, PaletteService
+from sphinx_palette.remote.cache import CacheError, PaletteCache, RemoteRecord, content_hash, palette_key
+from sphinx_palette.remote.fetch import FetchSettings
+from sphinx_palette.remote.service import PaletteRequest, PaletteService
 
 PALETTE = Palette((Swatch((200, 30, 40), 0.75), Swatch((10, 20, 250), 0.25)))
 OTHER = Palette((Swatch((0, 0, 0), 1.0),))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sphinx_palette import cli
-from sphinx_palette.names import describe
+from sphinx_palette.engine.names import describe
 
 TRUE_COLOUR = "\x1b[48;2;"
 
@@ -165,7 +165,7 @@ def test_help_lists_extract(capsys):
 
 
 def test_real_subprocess(image, tmp_path):
-    command = [sys.executable, "-m", "sphinx_palette.cli", "extract"]
+    command = [sys.executable, "-m", "sphinx_palette", "extract"]
     ok = subprocess.run([*command, str(image), "-f", "json"], capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["swatches"][0]["hex"] == "#c81e1e"

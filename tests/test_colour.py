@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinx_palette.colour import (
+from sphinx_palette.engine.colour import (
     contrast_ratio,
     hex_to_rgb,
     lightness_to_grey8,

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from sphinx_palette import PaletteError, extract_palette
-from sphinx_palette import decode as decode_module
-from sphinx_palette.decode import decode_image, describe_content, image_dimensions
+from sphinx_palette.engine import decode as decode_module
+from sphinx_palette.engine.decode import decode_image, describe_content, image_dimensions
 
 RED, GREEN, BLUE = (220, 30, 40), (30, 180, 60), (20, 40, 200)
 

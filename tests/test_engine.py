@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sphinx_palette import ENGINE_VERSION, Palette, PaletteError, Swatch, extract_palette
-from sphinx_palette.colour import rgb8_to_oklab
+from sphinx_palette.engine.colour import rgb8_to_oklab
 
 
 def png(rgb: np.ndarray) -> bytes:

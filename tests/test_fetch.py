@@ -1,4 +1,4 @@
-"""sphinx_palette.fetch against real local HTTP servers (never the internet)."""
+"""sphinx_palette.remote.fetch against real local HTTP servers (never the internet)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from email.utils import format_datetime
 import pytest
 from httpserver import RecordedRequest, Response, redirect, zeros
 
-from sphinx_palette.fetch import (
+from sphinx_palette.remote.fetch import (
     FetchError,
     FetchSettings,
     fetch,
     make_session,
-    redact_url,
 )
+from sphinx_palette.remote.urls import redact_url
 
 # Short deadlines keep the suite fast; back-off from 0.5 s still fits three tries.
 FAST = FetchSettings(timeout=5.0, max_tries=3)

@@ -1,4 +1,4 @@
-"""sphinx_palette.iiif: derivative choice per compliance level, manifests, labels and credits.
+"""sphinx_palette.remote.iiif: derivative choice per compliance level, manifests, labels and credits.
 
 Fixtures follow the Image API 2.1 / 3.0 and Presentation API 2.1 / 3.0 specifications.
 """
@@ -10,15 +10,15 @@ import json
 import pytest
 from httpserver import json_response
 
-from sphinx_palette.fetch import FetchSettings, fetch
-from sphinx_palette.iiif import (
+from sphinx_palette.engine.region import parse_region
+from sphinx_palette.remote.fetch import FetchSettings, fetch
+from sphinx_palette.remote.iiif import (
     IIIFError,
     choose_size,
     is_image_request,
     looks_like_json,
     resolve,
 )
-from sphinx_palette.region import parse_region
 
 BASE = "https://iiif.example.org/iiif"
 SIZES = [

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinx_palette.colour import hex_to_rgb
-from sphinx_palette.names import (
+from sphinx_palette.engine.colour import hex_to_rgb
+from sphinx_palette.engine.names import (
     CSS_COLOURS,
     FAMILIES,
     ColourName,

@@ -12,9 +12,9 @@ import jsonschema
 import numpy as np
 import pytest
 
-from sphinx_palette.cache import PaletteCache
 from sphinx_palette.engine import extract_palette
-from sphinx_palette.nodes import percent
+from sphinx_palette.remote.cache import PaletteCache
+from sphinx_palette.sphinxext.nodes import percent
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "schemas" / "palettes.schema.json").read_text())
 

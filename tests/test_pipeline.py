@@ -9,10 +9,10 @@ import pytest
 from httpserver import Response, json_response, redirect, zeros
 from remote_helpers import Clock, Origin, info_json, png
 
-from sphinx_palette.cache import PaletteCache
-from sphinx_palette.colour import hex_to_rgb
-from sphinx_palette.fetch import FetchSettings
-from sphinx_palette.pipeline import PaletteRequest, PaletteService
+from sphinx_palette.engine.colour import hex_to_rgb
+from sphinx_palette.remote.cache import PaletteCache
+from sphinx_palette.remote.fetch import FetchSettings
+from sphinx_palette.remote.service import PaletteRequest, PaletteService
 
 RED, GREEN, BLUE = (220, 20, 30), (20, 160, 40), (20, 40, 200)
 SETTINGS = FetchSettings(timeout=5.0, max_bytes=1_000_000, user_agent="test-agent")
@@ -568,7 +568,7 @@ def test_failure_of_a_shared_image_is_reported_once(http_server, cache_dir):
 
 
 def test_region_errors_are_not_shared_between_requests(http_server, cache_dir):
-    from sphinx_palette.region import parse_region
+    from sphinx_palette.engine.region import parse_region
 
     base = http_server.url("/iiif/3/img")
     http_server.route("/iiif/3/img/info.json", json_response(info_json(base, 3, 2)))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sphinx_palette.region import Region, parse_region
+from sphinx_palette.engine.region import Region, parse_region
 
 
 @pytest.mark.parametrize(

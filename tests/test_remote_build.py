@@ -15,7 +15,7 @@ import pytest
 from httpserver import Response, json_response
 from remote_helpers import Origin, info_json, png
 
-from sphinx_palette.colour import hex_to_rgb
+from sphinx_palette.engine.colour import hex_to_rgb
 
 ROOT = Path(__file__).resolve().parent / "roots" / "test-remote-build"
 RED, BLUE = (220, 20, 30), (20, 40, 200)
@@ -174,7 +174,7 @@ def test_credentials_never_reach_the_output(http_server, build):
 def test_service_per_process_from_app_or_env(make_app, tmp_path, monkeypatch):
     import os
 
-    from sphinx_palette.service import close_service, get_service
+    from sphinx_palette.sphinxext.service import close_service, get_service
 
     srcdir = tmp_path / "site"
     shutil.copytree(ROOT, srcdir)
@@ -225,7 +225,7 @@ def test_failing_url_on_many_pages_warns_once_serial_and_parallel(http_server, m
 
 
 def test_tls_cacerts_per_host_reaches_the_fetch_settings(make_app, tmp_path):
-    from sphinx_palette.service import get_service
+    from sphinx_palette.sphinxext.service import get_service
 
     srcdir = tmp_path / "site"
     shutil.copytree(ROOT, srcdir)

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from sphinx_palette import extract_palette
-from sphinx_palette.names import FAMILIES
+from sphinx_palette.engine.names import FAMILIES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "schemas" / "palettes.schema.json").read_text(encoding="utf-8"))

@@ -10,9 +10,9 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from ..engine.names import FAMILIES
 from . import collect
 from .collect import site_palettes
-from .names import FAMILIES
 from .nodes import make_swatch, palette_bar, palette_index
 
 logger = logging.getLogger(__name__)

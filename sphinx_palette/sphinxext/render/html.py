@@ -13,7 +13,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util.osutil import relative_uri
 
-from ..exports import gpl_text, json_text
+from ...engine.exports import gpl_text, json_text
 from ..nodes import palette, palette_bar, palette_caption, palette_swatch, percent, swatches_of
 
 DOWNLOAD_DIR = "_palettes"

@@ -17,10 +17,10 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
+from ..remote.service import PaletteResult
+from ..remote.urls import is_url, redact_url
 from .config import is_offline
-from .fetch import redact_url
 from .nodes import swatches_of
-from .pipeline import PaletteResult, is_url
 
 logger = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..engine import Palette, PaletteError, extract_palette
+from ..engine.region import Region
 from . import iiif
 from .cache import CacheError, PaletteCache, RemoteRecord, content_hash, palette_key
-from .engine import Palette, extract_palette
-from .errors import PaletteError
-from .fetch import FetchError, FetchSettings, fetch, make_session, redact_url
-from .region import Region
+from .fetch import FetchError, FetchSettings, fetch, make_session
+from .urls import redact_url
 
 #: Sent when a IIIF document is expected, for servers that negotiate between JSON-LD and HTML.
 JSON_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
@@ -68,12 +68,6 @@ class SourceFailure(Exception):
         super().__init__(message)
         self.subtype = subtype
         self.repeated = repeated
-
-
-def is_url(source: str) -> bool:
-    """True when ``source`` has a URL scheme (``http:``, ``ftp:``, ``data:`` ...) rather than being a path."""
-    scheme = urlsplit(source).scheme
-    return len(scheme) > 1  # one letter is a Windows drive, as in C:\images\a.png
 
 
 class PaletteService:

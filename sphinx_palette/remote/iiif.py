@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .region import Region
+from ..engine.region import Region
 
 __all__ = [
     "IIIFError",

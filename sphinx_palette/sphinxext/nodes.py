@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docutils import nodes
 
-from .colour import hex_to_rgb, text_colour_for
+from ..engine.colour import hex_to_rgb, text_colour_for
 
 
 class palette(nodes.General, nodes.Element):

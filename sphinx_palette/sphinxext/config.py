@@ -11,7 +11,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
-from .engine import SORTS
+from ..engine import SORTS
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 import requests.adapters
@@ -35,13 +35,14 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
+from .urls import redact_url
+
 __all__ = [
     "FetchError",
     "FetchResult",
     "FetchSettings",
     "fetch",
     "make_session",
-    "redact_url",
 ]
 
 _SCHEMES = ("http", "https")
@@ -115,23 +116,6 @@ class FetchError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         # Parallel Sphinx builds pickle exceptions; rebuild from the fields, not the message.
         return (type(self), (self.url, self.reason, self.detail))
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` without its ``user:password@`` part, for any message or output."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
-    if parts is None or "@" not in parts.netloc:
-        if parts is None and "@" in url:
-            # Unparseable: cut anything between "//" and the last "@" before the path.
-            head, sep, rest = url.partition("//")
-            if sep:
-                authority, slash, path = rest.partition("/")
-                return head + sep + authority.rpartition("@")[2] + slash + path
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 # --- the deadline watchdog ------------------------------------------------------------------

@@ -8,14 +8,14 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import clean_astext, make_id
 
+from ..engine import SORTS
+from ..engine.names import describe
+from ..engine.region import parse_region
+from ..remote.service import PaletteRequest, PaletteResult
+from ..remote.urls import is_url, redact_url
 from . import collect, report
 from .config import MAX_DIRECTIVE_COLORS, WIDTHS
-from .engine import SORTS
-from .fetch import redact_url
-from .names import describe
 from .nodes import make_swatch, palette, palette_bar, palette_caption, palette_credit
-from .pipeline import PaletteRequest, PaletteResult, is_url
-from .region import parse_region
 from .service import get_service
 
 logger = logging.getLogger(__name__)

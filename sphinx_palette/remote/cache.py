@@ -20,8 +20,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .engine import ENGINE_VERSION, Palette
-from .fetch import redact_url
+from ..engine import ENGINE_VERSION, Palette
+from .urls import redact_url
 
 #: Bumped when the layout or the entries' format changes; old entries are then simply not found.
 CACHE_FORMAT = "1"

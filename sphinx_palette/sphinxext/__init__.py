@@ -9,7 +9,8 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.nodes import clean_astext
 
-from . import __version__, collect, report
+from .. import __version__
+from . import collect, report
 from .config import add_config_values, validate_config
 from .directive import PaletteDirective
 from .index import PaletteIndexDirective, resolve_indexes

@@ -34,7 +34,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from sphinx_palette.colour import hex_to_rgb, rgb8_to_oklab
+from .colour import hex_to_rgb, rgb8_to_oklab
 
 __all__ = [
     "CSS_COLOURS",

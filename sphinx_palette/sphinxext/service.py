@@ -7,11 +7,11 @@ import os
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
-from . import __version__
-from .cache import PaletteCache
+from .. import __version__
+from ..remote.cache import PaletteCache
+from ..remote.fetch import FetchSettings
+from ..remote.service import PaletteService
 from .config import cache_directory, is_offline
-from .fetch import FetchSettings
-from .pipeline import PaletteService
 
 _ATTRIBUTE = "_palette_service"
 
