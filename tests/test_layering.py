@@ -70,5 +70,5 @@ def test_no_core_module_names_a_framework(layer):
 def test_the_check_sees_a_framework_import(tmp_path):
     """The static check is not vacuous: a core module importing Sphinx is caught, lazily or not."""
     module = tmp_path / "leaky.py"
-    module.write_text("import numpy\n\ndef f():\n    from sphinx.util import logging\n    import docutils.nodes\n")
-    assert _framework_imports(module) == ["leaky.py:4 imports sphinx.util", "leaky.py:5 imports docutils.nodes"]
+    module.write_text("import numpy\n\ndef f():\n    from sphinx.util import logging\n    import docutils\n")
+    assert _framework_imports(module) == ["leaky.py:4 imports sphinx.util", "leaky.py:5 imports docutils"]
