@@ -439,9 +439,10 @@ def _from_manifest(
             raise IIIFError(f"{service_id}/info.json is not a IIIF image service description")
         image_url, region_done, crop = _from_service(info, region, target)
     else:
-        image_url = _id(resource)
-        if image_url is None:
+        painted = _id(resource)
+        if painted is None:
             raise IIIFError(f"canvas {canvas} of the manifest paints an image without a URL")
+        image_url = painted
         has_region = region is not None and not region.is_full
         region_done, crop = not has_region, region if has_region else None
     return ImageRequest(

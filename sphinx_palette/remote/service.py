@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..engine import Palette, PaletteError, extract_palette
@@ -19,6 +20,9 @@ from . import iiif
 from .cache import CacheError, PaletteCache, RemoteRecord, content_hash, palette_key
 from .fetch import FetchError, FetchSettings, fetch, make_session
 from .urls import redact_url
+
+if TYPE_CHECKING:
+    import requests
 
 #: Sent when a IIIF document is expected, for servers that negotiate between JSON-LD and HTML.
 JSON_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
@@ -89,7 +93,7 @@ class PaletteService:
         self.clock = clock
         self.cache_error: str | None = None
         self._deadline = float("inf")
-        self._session = None
+        self._session: requests.Session | None = None
         # Failures already reported: by source and request (what a directive asked for), and by fetched URL
         # (so a URL that failed is neither fetched again nor reported again, whichever directive uses it).
         self._failures: dict[str, tuple[str, str]] = {}
@@ -277,7 +281,7 @@ class PaletteService:
             self._session.close()
             self._session = None
 
-    def _get_session(self):
+    def _get_session(self) -> requests.Session:
         if self._session is None:
             self._session = make_session(self.fetch_settings)
         return self._session

@@ -24,7 +24,7 @@ STATIC = Path(__file__).parent / "static"
 ENV_VERSION = 2
 
 
-def _title(node: nodes.Element) -> str:
+def _title(node: nodes.Node) -> str:
     """The caption, as for figures: only captioned palettes are numbered and give :ref: its text."""
     caption = next(iter(node.findall(palette_caption)), None)
     return clean_astext(caption) if caption is not None else ""
@@ -35,7 +35,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     add_config_values(app)
     app.connect("config-inited", validate_config)
 
-    non_html = {
+    non_html: dict[str, Any] = {
         "latex": (latex.visit_palette_latex, None),
         "text": (text.visit_palette_text, None),
         "man": (text.visit_palette_man, None),
@@ -53,7 +53,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         texinfo=(text.visit_bar_texinfo, None),
     )
     # Outside HTML, a palette's visitor writes its children itself, so they are skipped there.
-    skip = dict.fromkeys(("latex", "text", "man", "texinfo"), (text.skip, None))
+    skip: dict[str, Any] = dict.fromkeys(("latex", "text", "man", "texinfo"), (text.skip, None))
     for node, visitors in (
         (palette_swatch, (html.visit_palette_swatch_html, None)),
         (palette_caption, (html.visit_palette_caption_html, html.depart_palette_caption_html)),

@@ -31,8 +31,8 @@ EXPORT_FORMAT = 1
 def entries(env: BuildEnvironment) -> dict[str, list[dict]]:
     """The records, by docname (created on first use)."""
     if not hasattr(env, "palette_entries"):
-        env.palette_entries = {}
-    return env.palette_entries
+        env.palette_entries = {}  # type: ignore[attr-defined]
+    return env.palette_entries  # type: ignore[attr-defined]
 
 
 def record(
@@ -75,8 +75,8 @@ def record(
 def index_docs(env: BuildEnvironment) -> set[str]:
     """The documents holding a ``palette-index`` (created on first use)."""
     if not hasattr(env, "palette_index_docs"):
-        env.palette_index_docs = set()
-    return env.palette_index_docs
+        env.palette_index_docs = set()  # type: ignore[attr-defined]
+    return env.palette_index_docs  # type: ignore[attr-defined]
 
 
 def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
@@ -99,7 +99,7 @@ def merge(app: Sphinx, env: BuildEnvironment, docnames: Iterable[str], other: Bu
 
 def index_pages_to_update(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """Pages with a ``palette-index``, to be written again when any document was read or removed."""
-    reading = getattr(app, "_palette_reading", set())
+    reading: set[str] = getattr(app, "_palette_reading", set())
     if not reading and not getattr(app, "_palette_removed", False):
         return []
     return sorted(index_docs(env) - reading)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -26,7 +27,7 @@ class Setting:
 
     name: str
     default: object
-    rebuild: str
+    rebuild: Literal["", "env", "html"]
     types: tuple[type, ...]
     check: Callable[[object], bool]
     expected: str

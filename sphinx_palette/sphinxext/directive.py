@@ -130,7 +130,7 @@ class PaletteDirective(SphinxDirective):
         assert result.palette is not None
         caption = self.options.get("caption")
         caption_node = None
-        caption_messages: list[nodes.Node] = []
+        caption_messages: list[nodes.system_message] = []
         if caption:
             inline, caption_messages = self.state.inline_text(caption, self.lineno)
             caption_node = palette_caption(caption, "", *inline)

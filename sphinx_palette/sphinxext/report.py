@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 
 def _failures(env: BuildEnvironment) -> dict[str, list[tuple[int, str, str, str]]]:
     if not hasattr(env, "palette_failures"):
-        env.palette_failures = {}
-    return env.palette_failures
+        env.palette_failures = {}  # type: ignore[attr-defined]
+    return env.palette_failures  # type: ignore[attr-defined]
 
 
 def note_failure(env: BuildEnvironment, line: int, key: str, subtype: str, message: str) -> None:
@@ -41,18 +41,18 @@ def merge(app: Sphinx, env: BuildEnvironment, docnames: Iterable[str], other: Bu
         if docname in theirs:
             _failures(env)[docname] = theirs[docname]
     if getattr(other, "palette_cache_error", None):
-        note_cache_error(env, other.palette_cache_error)
+        note_cache_error(env, other.palette_cache_error)  # type: ignore[attr-defined]
 
 
 def note_cache_error(env: BuildEnvironment, message: str) -> None:
     """Remember the first failure to write the cache in this build."""
     if not getattr(env, "palette_cache_error", None):
-        env.palette_cache_error = message
+        env.palette_cache_error = message  # type: ignore[attr-defined]
 
 
 def warn(app: Sphinx, env: BuildEnvironment) -> None:
     """Once every document is read: one warning per failing URL, at its first use; one for the cache."""
-    reading = getattr(app, "_palette_reading", set())
+    reading: set[str] = getattr(app, "_palette_reading", set())
     warned: set[tuple[str, str, str]] = set()
     for docname in sorted(reading):
         for line, key, subtype, message in sorted(_failures(env).get(docname, [])):
@@ -61,10 +61,12 @@ def warn(app: Sphinx, env: BuildEnvironment) -> None:
                 continue
             warned.add((key, subtype, message))
             logger.warning(message, location=(docname, line), type="palette", subtype=subtype)
-    message = getattr(env, "palette_cache_error", None)
-    if message:
-        env.palette_cache_error = None
-        logger.warning("%s; palettes are computed but not stored", message, type="palette", subtype="cache")
+    cache_error = getattr(env, "palette_cache_error", None)
+    if cache_error:
+        env.palette_cache_error = None  # type: ignore[attr-defined]
+        logger.warning(
+            "%s; palettes are computed but not stored", cache_error, type="palette", subtype="cache"
+        )
 
 
 def note_reading(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
@@ -76,7 +78,7 @@ def summarise(app: Sphinx, exception: Exception | None) -> None:
     """Log ``palette: N palettes (C computed, H from cache, F failed)`` for the documents read."""
     if exception is not None:
         return
-    reading = getattr(app, "_palette_reading", set())
+    reading: set[str] = getattr(app, "_palette_reading", set())
     records = [r for d in sorted(reading) for r in collect.entries(app.env).get(d, [])]
     if not records and not collect.entries(app.env):
         return

@@ -32,7 +32,9 @@ def visit_palette_html(self, node: palette) -> None:
         )
         raise nodes.SkipNode
     classes.append(f"palette-widths-{node.get('widths', 'share')}")
-    if node.get("image_url") or any("palette-media" in c.get("classes", []) for c in node.children):
+    if node.get("image_url") or any(
+        isinstance(c, nodes.Element) and "palette-media" in c["classes"] for c in node.children
+    ):
         classes.append("palette-with-image")
     properties = ";".join(f"--palette-{i}:{s['hex']}" for i, s in enumerate(swatches_of(node), start=1))
     self.body.append(self.starttag(node, "figure", CLASS=" ".join(classes), style=properties))

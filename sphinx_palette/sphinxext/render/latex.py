@@ -34,7 +34,9 @@ def visit_palette_latex(self, node: palette) -> None:
         )
     self.body.append("\\par\\endgroup\n")
     for child in node.children:
-        if isinstance(child, nodes.caption) or "palette-credit" in child.get("classes", []):
+        if isinstance(child, nodes.caption) or (
+            isinstance(child, nodes.Element) and "palette-credit" in child["classes"]
+        ):
             self.body.append(f"\n\\begin{{center}}\\small {self.encode(child.astext())}\\end{{center}}\n")
     self.body.append("\n")
     raise nodes.SkipNode

@@ -17,7 +17,7 @@ def swatch_lines(node: palette) -> list[str]:
         lines.append(f"{swatch['hex']}  {percent(float(swatch['share'])):>4}{name}")
     for child in node.children:
         if isinstance(child, nodes.caption) or (
-            child.get("classes") and "palette-credit" in child["classes"]
+            isinstance(child, nodes.Element) and "palette-credit" in child.get("classes", [])
         ):
             lines.append(child.astext())
     return lines
