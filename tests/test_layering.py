@@ -1,4 +1,5 @@
-"""The layering rule: the core (engine, remote) and the CLI's extract path know nothing of Sphinx or docutils.
+"""The layering rule: the core (engine, remote), the shared settings and options, and the CLI's extract path
+know nothing of Sphinx or docutils.
 
 Checked twice: by importing in a fresh interpreter (what really gets loaded, transitively) and by reading
 every module of the core for an import statement naming a front end's framework (what could get loaded
@@ -18,12 +19,15 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "sphinx_palette"
 FRAMEWORKS = ("sphinx", "docutils", "mkdocs", "myst_parser")
 CORE = ("engine", "remote")
+#: Modules every front end shares: the declared settings, the directive options, the warning kinds.
+SHARED = ("settings.py", "options.py", "warning_kinds.py")
 
 _PROBE = """
 import json, sys
 import sphinx_palette
 import sphinx_palette.engine, sphinx_palette.engine.names, sphinx_palette.engine.exports
 import sphinx_palette.remote.service, sphinx_palette.remote.cache, sphinx_palette.remote.iiif
+import sphinx_palette.settings, sphinx_palette.options, sphinx_palette.warning_kinds
 from sphinx_palette import cli
 cli.main(["extract", sys.argv[1], "--format", "json"])
 loaded = sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[2:]))
@@ -65,6 +69,10 @@ def test_no_core_module_names_a_framework(layer):
     modules = sorted((PACKAGE / layer).rglob("*.py"))
     assert modules, f"no modules under {layer}/"
     assert [hit for module in modules for hit in _framework_imports(module)] == []
+
+
+def test_no_shared_module_names_a_framework():
+    assert [hit for name in SHARED for hit in _framework_imports(PACKAGE / name)] == []
 
 
 def test_the_check_sees_a_framework_import(tmp_path):

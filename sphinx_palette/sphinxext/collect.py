@@ -19,7 +19,7 @@ from sphinx.util import logging
 
 from ..remote.service import PaletteResult
 from ..remote.urls import is_url, redact_url
-from .config import is_offline
+from ..settings import PaletteConfig
 from .nodes import swatches_of
 
 logger = logging.getLogger(__name__)
@@ -110,9 +110,10 @@ def outdated_remote(
 ) -> list[str]:
     """Documents whose remote palettes were last checked more than ``palette_remote_ttl`` ago."""
     app._palette_removed = bool(removed)  # type: ignore[attr-defined]
-    if is_offline(app):
+    config = PaletteConfig.from_sphinx(app.config)
+    if config.is_offline():
         return []
-    limit = time.time() - float(app.config.palette_remote_ttl)
+    limit = time.time() - config.remote_ttl
     stale = []
     for docname, records in entries(env).items():
         if docname in removed or docname in changed:
@@ -138,7 +139,9 @@ def site_palettes(env: BuildEnvironment) -> list[dict]:
 
 def export_json(app: Sphinx, exception: Exception | None) -> None:
     """Write ``_static/palettes.json`` for HTML builds when ``palette_export`` is on."""
-    if exception is not None or app.builder.format != "html" or not app.config.palette_export:
+    if exception is not None or app.builder.format != "html":
+        return
+    if not PaletteConfig.from_sphinx(app.config).export:
         return
     palettes = []
     for r in site_palettes(app.env):

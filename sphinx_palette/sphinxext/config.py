@@ -1,10 +1,12 @@
-"""Configuration values: declared once, validated at ``config-inited`` (a bad value warns; default used)."""
+"""The declared settings (`sphinx_palette.settings`) as Sphinx configuration values ``palette_<name>``.
+
+Declared with their types, so that ``sphinx-build -D palette_timeout=5`` works; validated at
+``config-inited``: a bad value, from ``conf.py`` or ``-D``, gives one ``palette.config`` warning and the
+default is used. Code reads the values as a frozen `PaletteConfig` (``PaletteConfig.from_sphinx(config)``).
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -12,85 +14,78 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
-from ..engine import SORTS
+from ..settings import SETTINGS, PaletteConfig, Scope, Setting
+from ..warning_kinds import WARNING_TYPE, Subtype
 
 logger = logging.getLogger(__name__)
 
-MAX_DIRECTIVE_COLORS = 32
-WIDTHS = ("share", "equal")
-OFFLINE_VARIABLE = "SPHINX_PALETTE_OFFLINE"
+PREFIX = "palette_"
+#: What Sphinx rebuilds when a value changes: re-read documents, rewrite output, or nothing.
+_REBUILD: dict[Scope, Literal["env", "html", ""]] = {"documents": "env", "output": "html", "none": ""}
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One ``palette_*`` value: its default, what a change invalidates, and what makes it valid."""
-
-    name: str
-    default: object
-    rebuild: Literal["", "env", "html"]
-    types: tuple[type, ...]
-    check: Callable[[object], bool]
-    expected: str
+def sphinx_name(setting: Setting) -> str:
+    """The configuration value's name in ``conf.py``: ``palette_<name>``."""
+    return PREFIX + setting.name
 
 
-def _number_in(low: float, high: float) -> Callable[[object], bool]:
-    return lambda v: not isinstance(v, bool) and isinstance(v, (int, float)) and low <= v <= high
+class _Default:
+    """A setting's default, handed to Sphinx as a callable (which Sphinx documents for computed defaults).
 
+    Sphinx then passes ``-D`` text through unconverted instead of guessing from the default's type (it knows
+    no floats, and says "invalid number" in its own words), and `validate_config` parses it by the
+    setting's own rules, with the same messages as for ``conf.py``.
+    """
 
-SETTINGS = (
-    Setting(
-        "palette_colors", 5, "env", (int,), _number_in(1, MAX_DIRECTIVE_COLORS), "an integer from 1 to 32"
-    ),
-    Setting("palette_sort", "share", "env", (str,), lambda v: v in SORTS, "one of " + ", ".join(SORTS)),
-    Setting("palette_widths", "share", "env", (str,), lambda v: v in WIDTHS, "share or equal"),
-    Setting("palette_cache_dir", None, "", (str, os.PathLike, type(None)), lambda v: True, "a path or None"),
-    Setting("palette_timeout", 20.0, "", (int, float), _number_in(0.1, 3600), "seconds, from 0.1 to 3600"),
-    Setting("palette_max_bytes", 50_000_000, "", (int,), _number_in(1024, 2**40), "bytes, at least 1024"),
-    Setting("palette_remote_ttl", 86400.0, "", (int, float), _number_in(0, 10**9), "seconds, 0 or more"),
-    Setting("palette_offline", False, "", (bool,), lambda v: isinstance(v, bool), "True or False"),
-    Setting("palette_download", False, "env", (bool,), lambda v: isinstance(v, bool), "True or False"),
-    Setting("palette_export", True, "html", (bool,), lambda v: isinstance(v, bool), "True or False"),
-)
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __call__(self, config: Config) -> object:
+        return self.value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
 
 def add_config_values(app: Sphinx) -> None:
-    """Declare every ``palette_*`` configuration value."""
+    """Declare every setting, with its default, its types and what a change of it rebuilds."""
     for setting in SETTINGS:
-        app.add_config_value(setting.name, setting.default, setting.rebuild, types=setting.types)
+        app.add_config_value(
+            sphinx_name(setting), _Default(setting.default), _REBUILD[setting.scope], types=setting.types
+        )
 
 
 def validate_config(app: Sphinx, config: Config) -> None:
-    """Replace each invalid value by its default, with one ``palette.config`` warning each."""
+    """Replace each invalid value by its default, with one ``palette.config`` warning each.
+
+    A ``-D`` override is still text here: it is parsed by the setting's own rules (so ``-D
+    palette_timeout=2.5`` and ``-D palette_offline=yes`` work), then checked as a ``conf.py`` value is.
+    """
+    overrides = getattr(config, "overrides", {})
     for setting in SETTINGS:
-        value = getattr(config, setting.name)
-        valid = isinstance(value, setting.types) and not (
-            isinstance(value, bool) and bool not in setting.types
-        )
-        if valid and setting.check(value):
+        name = sphinx_name(setting)
+        written = overrides.get(name)
+        if isinstance(written, str):
+            value: object = written
+            try:
+                value = setting.parse(written)
+            except ValueError:
+                pass
+            else:
+                # What the user asked for, typed; Sphinx's own conversion does not know floats or words.
+                config[name] = value
+        else:
+            value = getattr(config, name)
+        if setting.accepts(value):
             continue
-        logger.warning(
-            "%s = %r is not valid (expected %s); using the default %r",
-            setting.name,
-            value,
-            setting.expected,
-            setting.default,
-            type="palette",
-            subtype="config",
-        )
-        config[setting.name] = setting.default
+        logger.warning(setting.rejection(name, value), type=WARNING_TYPE, subtype=Subtype.CONFIG)
+        config[name] = setting.default
     # Palettes can be numbered and referenced with :numref: like figures.
     config.numfig_format = {"palette": "Palette %s", **(config.numfig_format or {})}
 
 
-def cache_directory(app: Sphinx) -> Path:
+def cache_directory(app: Sphinx, config: PaletteConfig) -> Path:
     """The cache directory: ``palette_cache_dir`` relative to the conf dir, else under the doctree dir."""
-    configured = app.config.palette_cache_dir
-    if configured:
-        return Path(app.confdir, configured).resolve()
+    if config.cache_dir:
+        return Path(app.confdir, config.cache_dir).resolve()
     return Path(app.doctreedir, "palette-cache")
-
-
-def is_offline(app: Sphinx) -> bool:
-    """True when ``palette_offline`` is set or the environment variable asks for offline builds."""
-    flag = os.environ.get(OFFLINE_VARIABLE, "").strip().lower()
-    return bool(app.config.palette_offline) or flag in ("1", "true", "yes", "on")

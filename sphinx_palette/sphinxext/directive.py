@@ -8,23 +8,23 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import clean_astext, make_id
 
-from ..engine import SORTS
 from ..engine.names import describe
-from ..engine.region import parse_region
-from ..remote.service import PaletteRequest, PaletteResult
+from ..options import (
+    PALETTE_FLAG_OPTIONS,
+    PALETTE_VALUE_OPTIONS,
+    OptionError,
+    PaletteOptions,
+    parse_palette_options,
+)
+from ..remote.service import PaletteResult
 from ..remote.urls import is_url, redact_url
+from ..settings import PaletteConfig
+from ..warning_kinds import WARNING_TYPE, Subtype
 from . import collect, report
-from .config import MAX_DIRECTIVE_COLORS, WIDTHS
 from .nodes import make_swatch, palette, palette_bar, palette_caption, palette_credit
 from .service import get_service
 
 logger = logging.getLogger(__name__)
-
-_OFF = ("off", "no", "none", "false")
-
-
-class OptionError(ValueError):
-    """A directive option with a value it cannot take."""
 
 
 class PaletteDirective(SphinxDirective):
@@ -33,29 +33,20 @@ class PaletteDirective(SphinxDirective):
     required_arguments = 1
     final_argument_whitespace = True
     has_content = False
-    # Values are checked in run(), so a bad one is a typed ``palette.option`` warning, not a docutils error.
+    # Values are checked by `parse_palette_options`, so a bad one is a typed ``palette.option`` warning, not
+    # a docutils error; ``class`` is normalised to identifiers as docutils does everywhere.
     option_spec = {
-        "colors": directives.unchanged_required,
-        "sort": directives.unchanged_required,
-        "widths": directives.unchanged_required,
-        "alt": directives.unchanged_required,
-        "caption": directives.unchanged_required,
-        "credit": directives.unchanged_required,
-        "show-image": directives.flag,
-        "download": directives.flag,
+        **dict.fromkeys(PALETTE_VALUE_OPTIONS, directives.unchanged_required),
+        **dict.fromkeys(PALETTE_FLAG_OPTIONS, directives.flag),
         "name": directives.unchanged,
         "class": directives.class_option,
-        "canvas": directives.unchanged_required,
-        "region": directives.unchanged_required,
     }
 
     def run(self) -> list[nodes.Node]:
         """One palette node: the swatches, or a placeholder saying what went wrong."""
         source = self.arguments[0].strip()
-        node = palette(
-            source=redact_url(source) if is_url(source) else source,
-            widths=self.config.palette_widths,
-        )
+        config = PaletteConfig.from_sphinx(self.config)
+        node = palette(source=redact_url(source) if is_url(source) else source, widths=config.widths)
         node["classes"] += self.options.get("class", [])
         self.set_source_info(node)
         self.add_name(node)
@@ -66,18 +57,18 @@ class PaletteDirective(SphinxDirective):
             self.state.document.set_id(node)
 
         try:
-            request = self._request(source)
-            node["widths"] = self._widths()
+            options = parse_palette_options(source, self.options, config)
         except OptionError as exc:
-            return self._fail(node, "option", str(exc))
+            return self._fail(node, Subtype.OPTION, str(exc))
+        node["widths"] = options.widths
+        for notice in options.notices:
+            self._warn(Subtype.OPTION, notice)
 
         service = get_service(self.env)
-        remote = is_url(source)
-        if remote:
+        request = options.request()
+        if options.remote:
             result = service.from_url(source, request)
         else:
-            if "canvas" in self.options:
-                self._warn("option", ":canvas: applies to IIIF manifests only; ignored for a local image")
             relative, absolute = self.env.relfn2path(source, self.env.docname)
             # Touching the image re-reads exactly the documents that use it.
             self.env.note_dependency(relative)
@@ -91,72 +82,47 @@ class PaletteDirective(SphinxDirective):
 
         if result.palette is None:
             collect.record(self.env, self.env.docname, node["ids"][0], source, result, self.lineno)
-            subtype, message = result.subtype or "image", result.error or "no palette"
-            if remote:
+            subtype, message = result.subtype or Subtype.IMAGE, result.error or "no palette"
+            if options.remote:
                 report.note_failure(self.env, self.lineno, key, subtype, message)
             else:
                 self._warn(subtype, message)
-            node["error"], node["subtype"] = message, subtype
+            node["error"], node["subtype"] = message, str(subtype)
             return [node]
-        self._fill(node, source, request, result)
+        self._fill(node, options, result)
         collect.record(self.env, self.env.docname, node["ids"][0], source, result, self.lineno, node)
         return [node]
 
-    def _request(self, source: str) -> PaletteRequest:
-        colors = _integer(
-            self.options.get("colors", self.config.palette_colors), "colors", 1, MAX_DIRECTIVE_COLORS
-        )
-        sort = self.options.get("sort", self.config.palette_sort).strip()
-        if sort not in SORTS:
-            raise OptionError(f":sort: must be one of {', '.join(SORTS)}, not {sort!r}")
-        canvas = _integer(self.options.get("canvas", 1), "canvas", 1, 100_000)
-        region = None
-        if "region" in self.options:
-            try:
-                region = parse_region(self.options["region"])
-            except ValueError as exc:
-                raise OptionError(f":region: {exc}") from None
-        if not source:
-            raise OptionError("the palette directive needs an image path or URL")
-        return PaletteRequest(source=source, colors=colors, sort=sort, region=region, canvas=canvas)
-
-    def _widths(self) -> str:
-        widths = self.options.get("widths", self.config.palette_widths).strip()
-        if widths not in WIDTHS:
-            raise OptionError(f":widths: must be share or equal, not {widths!r}")
-        return widths
-
-    def _fill(self, node: palette, source: str, request: PaletteRequest, result: PaletteResult) -> None:
+    def _fill(self, node: palette, options: PaletteOptions, result: PaletteResult) -> None:
         assert result.palette is not None
-        caption = self.options.get("caption")
         caption_node = None
         caption_messages: list[nodes.system_message] = []
-        if caption:
-            inline, caption_messages = self.state.inline_text(caption, self.lineno)
-            caption_node = palette_caption(caption, "", *inline)
+        if options.caption:
+            inline, caption_messages = self.state.inline_text(options.caption, self.lineno)
+            caption_node = palette_caption(options.caption, "", *inline)
             # With a source, gettext extracts the caption and i18n translates it, as for figure captions.
             self.set_source_info(caption_node)
         # The title (alt text, :ref: text, index and export entries) is the caption as read, not its markup.
         title = (
             (caption_node and clean_astext(caption_node))
             or result.label
-            or _file_label(result.image_url or source)
+            or _file_label(result.image_url or options.source)
         )
-        alt = self.options.get("alt") or f"Colour palette of {title}: {len(result.palette)} colours"
+        alt = options.alt or f"Colour palette of {title}: {len(result.palette)} colours"
         node["alt"] = alt
         node["title"] = title
         node["docname"] = self.env.docname
         if result.manifest_url:
             node["manifest_url"] = result.manifest_url
-        if "download" in self.options or self.config.palette_download:
+        if options.download:
             node["download"] = True
-        if "show-image" in self.options:
-            if is_url(source):
+        if options.show_image:
+            if options.remote:
                 node["image_url"] = result.image_url
                 node["image_alt"] = title
             else:
                 media = nodes.container(classes=["palette-media"])
-                media += nodes.image(uri=source, alt=title, candidates={})
+                media += nodes.image(uri=options.source, alt=title, candidates={})
                 node += media
 
         bar = palette_bar(label=alt)
@@ -167,34 +133,23 @@ class PaletteDirective(SphinxDirective):
         if caption_node is not None:
             node += caption_node
             node += caption_messages
-        credit_option = self.options.get("credit")
         credit_nodes: list[nodes.Node] = []
-        if credit_option is not None and credit_option.strip().lower() not in _OFF:
-            credit_nodes, messages = self.state.inline_text(credit_option, self.lineno)
+        if options.credit is not None:
+            credit_nodes, messages = self.state.inline_text(options.credit, self.lineno)
             node += messages
-        elif credit_option is None and result.credit:
+        elif not options.hide_credit and result.credit:
             credit_nodes = [nodes.Text(result.credit)]
         if credit_nodes:
             node += palette_credit("", "", *credit_nodes, classes=["palette-credit"])
 
-    def _fail(self, node: palette, subtype: str, message: str) -> list[nodes.Node]:
+    def _fail(self, node: palette, subtype: Subtype, message: str) -> list[nodes.Node]:
         self._warn(subtype, message)
         node["error"] = message
-        node["subtype"] = subtype
+        node["subtype"] = str(subtype)
         return [node]
 
     def _warn(self, subtype: str, message: str) -> None:
-        logger.warning(message, location=self.get_location(), type="palette", subtype=subtype)
-
-
-def _integer(value: object, option: str, low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise OptionError(f":{option}: must be a whole number from {low} to {high}, not {value!r}") from None
-    if not low <= number <= high:
-        raise OptionError(f":{option}: must be from {low} to {high}, not {number}")
-    return number
+        logger.warning(message, location=self.get_location(), type=WARNING_TYPE, subtype=subtype)
 
 
 def _file_label(source: str) -> str:

@@ -11,13 +11,14 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from ..engine.names import FAMILIES
+from ..options import parse_index_options
+from ..warning_kinds import WARNING_TYPE, Subtype
 from . import collect
 from .collect import site_palettes
 from .nodes import make_swatch, palette_bar, palette_index
 
 logger = logging.getLogger(__name__)
 
-ORDERS = ("document", "title", "share")
 #: A palette is listed under each family that holds at least this share of its pixels.
 FAMILY_THRESHOLD = 0.10
 
@@ -34,20 +35,13 @@ class PaletteIndexDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         """A placeholder, filled in by `resolve_indexes` once every document has been read."""
-        order = self.options.get("order", "document").strip()
-        if order not in ORDERS:
-            logger.warning(
-                ":order: must be one of %s, not %r; using document order",
-                ", ".join(ORDERS),
-                order,
-                location=self.get_location(),
-                type="palette",
-                subtype="option",
-            )
-            order = "document"
-        patterns = self.options.get("docs", "*").split()
+        options = parse_index_options(self.options)
+        for notice in options.notices:
+            logger.warning(notice, location=self.get_location(), type=WARNING_TYPE, subtype=Subtype.OPTION)
         node = palette_index(
-            patterns=patterns, order=order, classes=["palette-index", *self.options.get("class", [])]
+            patterns=list(options.patterns),
+            order=options.order,
+            classes=["palette-index", *options.classes],
         )
         self.set_source_info(node)
         # The index lists other documents' palettes: it is rewritten (not re-read) whenever any of them

@@ -13,6 +13,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
+from ..warning_kinds import WARNING_TYPE, Subtype
 from . import collect
 
 logger = logging.getLogger(__name__)
@@ -60,12 +61,12 @@ def warn(app: Sphinx, env: BuildEnvironment) -> None:
             if (key, subtype, message) in warned:
                 continue
             warned.add((key, subtype, message))
-            logger.warning(message, location=(docname, line), type="palette", subtype=subtype)
+            logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype=subtype)
     cache_error = getattr(env, "palette_cache_error", None)
     if cache_error:
         env.palette_cache_error = None  # type: ignore[attr-defined]
         logger.warning(
-            "%s; palettes are computed but not stored", cache_error, type="palette", subtype="cache"
+            "%s; palettes are computed but not stored", cache_error, type=WARNING_TYPE, subtype=Subtype.CACHE
         )
 
 

@@ -11,7 +11,8 @@ from .. import __version__
 from ..remote.cache import PaletteCache
 from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteService
-from .config import cache_directory, is_offline
+from ..settings import PaletteConfig
+from .config import cache_directory
 
 _ATTRIBUTE = "_palette_service"
 
@@ -49,6 +50,7 @@ def _application(owner: Sphinx | BuildEnvironment) -> Sphinx:
 
 def _make_service(app: Sphinx) -> PaletteService:
     config = app.config
+    palette_config = PaletteConfig.from_sphinx(config)
     verify: bool | str = bool(config.tls_verify)
     host_ca_certs: tuple[tuple[str, str], ...] = ()
     certs = config.tls_cacerts
@@ -60,15 +62,15 @@ def _make_service(app: Sphinx) -> PaletteService:
             host_ca_certs = tuple(sorted((str(h), os.fspath(p)) for h, p in certs.items()))
     user_agent = config.user_agent or f"sphinx-palette/{__version__}"
     settings = FetchSettings(
-        timeout=float(config.palette_timeout),
-        max_bytes=int(config.palette_max_bytes),
+        timeout=palette_config.timeout,
+        max_bytes=palette_config.max_bytes,
         user_agent=user_agent,
         verify=verify,
         host_ca_certs=host_ca_certs,
     )
     return PaletteService(
-        PaletteCache(cache_directory(app)),
+        PaletteCache(cache_directory(app, palette_config)),
         settings,
-        remote_ttl=float(config.palette_remote_ttl),
-        offline=is_offline(app),
+        remote_ttl=palette_config.remote_ttl,
+        offline=palette_config.is_offline(),
     )
