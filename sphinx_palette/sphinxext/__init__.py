@@ -16,12 +16,12 @@ from .directive import PaletteDirective
 from .index import PaletteIndexDirective, resolve_indexes
 from .nodes import palette, palette_bar, palette_caption, palette_credit, palette_index, palette_swatch
 from .render import html, latex, text
-from .service import close_service
+from .service import close_service, prepare_service
 
 STATIC = Path(__file__).parent / "static"
 
 #: Bump when the environment data or the nodes change shape, so old pickled environments are discarded.
-ENV_VERSION = 2
+ENV_VERSION = 3
 
 
 def _title(node: nodes.Node) -> str:
@@ -66,11 +66,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("palette-index", PaletteIndexDirective)
 
     app.connect("builder-inited", _add_assets)
+    app.connect("builder-inited", prepare_service)
     app.connect("env-before-read-docs", report.note_reading)
     app.connect("env-purge-doc", collect.purge)
-    app.connect("env-purge-doc", report.purge)
     app.connect("env-merge-info", collect.merge)
-    app.connect("env-merge-info", report.merge)
     app.connect("env-get-outdated", collect.outdated_remote)
     app.connect("env-get-updated", collect.index_pages_to_update)
     app.connect("env-updated", report.warn)

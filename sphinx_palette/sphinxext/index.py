@@ -15,6 +15,7 @@ from ..options import parse_index_options
 from ..warning_kinds import WARNING_TYPE, Subtype
 from . import collect
 from .collect import site_palettes
+from .envdata import PaletteRecord
 from .nodes import make_swatch, palette_bar, palette_index
 
 logger = logging.getLogger(__name__)
@@ -46,15 +47,15 @@ class PaletteIndexDirective(SphinxDirective):
         self.set_source_info(node)
         # The index lists other documents' palettes: it is rewritten (not re-read) whenever any of them
         # changes; see `collect.index_pages_to_update`.
-        collect.index_docs(self.env).add(self.env.docname)
+        collect.note_index(self.env, self.env.docname)
         return [node]
 
 
-def families_of(entry: dict) -> list[str]:
+def families_of(entry: PaletteRecord) -> list[str]:
     """The hue families holding at least `FAMILY_THRESHOLD` of a palette's pixels, in display order."""
     totals: dict[str, float] = {}
-    for swatch in entry["swatches"]:
-        totals[swatch["family"]] = totals.get(swatch["family"], 0.0) + swatch["share"]
+    for swatch in entry.swatches:
+        totals[swatch.family] = totals.get(swatch.family, 0.0) + swatch.share
     return [f for f in FAMILIES if totals.get(f, 0.0) >= FAMILY_THRESHOLD]
 
 
@@ -64,16 +65,16 @@ def resolve_indexes(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         chosen = [
             e
             for e in site_palettes(app.env)
-            if any(fnmatch.fnmatchcase(e["docname"], p) for p in placeholder["patterns"])
+            if any(fnmatch.fnmatchcase(e.docname, p) for p in placeholder["patterns"])
         ]
         if placeholder["order"] == "title":
-            chosen.sort(key=lambda e: (e["title"].casefold(), e["docname"], e["anchor"]))
+            chosen.sort(key=lambda e: (e.title.casefold(), e.docname, e.anchor))
         elif placeholder["order"] == "share":
-            chosen.sort(key=lambda e: (-e["swatches"][0]["share"], e["docname"], e["anchor"]))
+            chosen.sort(key=lambda e: (-e.swatches[0].share, e.docname, e.anchor))
         placeholder.replace_self(_render(app, docname, chosen, placeholder["classes"]))
 
 
-def _render(app: Sphinx, docname: str, chosen: list[dict], classes: list[str]) -> nodes.Element:
+def _render(app: Sphinx, docname: str, chosen: list[PaletteRecord], classes: list[str]) -> nodes.Element:
     container = nodes.container(classes=classes)
     groups = {family: [e for e in chosen if family in families_of(e)] for family in FAMILIES}
     present = [f for f in FAMILIES if groups[f]]
@@ -98,24 +99,24 @@ def _render(app: Sphinx, docname: str, chosen: list[dict], classes: list[str]) -
     return container
 
 
-def _entry(app: Sphinx, docname: str, entry: dict) -> nodes.list_item:
+def _entry(app: Sphinx, docname: str, entry: PaletteRecord) -> nodes.list_item:
     item = nodes.list_item(classes=["palette-index-entry"])
-    if entry["docname"] == docname or app.builder.name == "singlehtml":
+    if entry.docname == docname or app.builder.name == "singlehtml":
         # On the same page; singlehtml puts every document on one page, where ids are unique.
-        link = nodes.reference("", "", internal=True, refid=entry["anchor"])
+        link = nodes.reference("", "", internal=True, refid=entry.anchor)
     else:
-        uri = app.builder.get_relative_uri(docname, entry["docname"]) + "#" + entry["anchor"]
+        uri = app.builder.get_relative_uri(docname, entry.docname) + "#" + entry.anchor
         link = nodes.reference("", "", internal=True, refuri=uri)
-    if entry.get("image") and app.builder.format == "html":
-        image = entry["image"]
+    if entry.image and app.builder.format == "html":
+        image = entry.image
         if "://" in image:
             link += nodes.image(uri=image, alt="", classes=["palette-index-thumb"], candidates={"?": image})
         elif image in app.env.images:
             link += nodes.image(uri=image, alt="", classes=["palette-index-thumb"], candidates={"*": image})
-    link += nodes.inline("", entry["title"] or entry["docname"], classes=["palette-index-title"])
+    link += nodes.inline("", entry.title or entry.docname, classes=["palette-index-title"])
     item += nodes.paragraph("", "", link)
-    bar = palette_bar(label=f"Colours of {entry['title']}")
-    for swatch in entry["swatches"]:
-        bar += make_swatch(swatch["hex"], swatch["share"], swatch["name"], swatch["family"])
+    bar = palette_bar(label=f"Colours of {entry.title}")
+    for swatch in entry.swatches:
+        bar += make_swatch(swatch.hex, swatch.share, swatch.name, swatch.family)
     item += bar
     return item

@@ -57,5 +57,10 @@ def swatches_of(node: nodes.Element) -> list[palette_swatch]:
     return list(node.findall(palette_swatch))
 
 
+def credit_of(node: nodes.Element) -> palette_credit | None:
+    """The credit line of a palette, if it has one."""
+    return next((c for c in node.children if isinstance(c, palette_credit)), None)
+
+
 class palette_caption(nodes.caption):
     """The caption of a palette (a ``<figcaption>`` in HTML); translatable like any caption."""

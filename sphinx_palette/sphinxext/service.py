@@ -1,10 +1,17 @@
-"""One `PaletteService` per Sphinx process, configured from the Sphinx configuration."""
+"""The `PaletteService` of a Sphinx build, configured from the Sphinx configuration.
+
+Each process has its own (``-j`` workers make theirs, sharing the cache on disk); it is kept by the
+environment's holder (`PaletteEnvData`), so a directive reaches it from ``self.env`` alone.
+"""
 
 from __future__ import annotations
 
 import os
+from functools import partial
+from pathlib import Path
 
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 
 from .. import __version__
@@ -13,43 +20,36 @@ from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteService
 from ..settings import PaletteConfig
 from .config import cache_directory
+from .envdata import PaletteEnvData
 
-_ATTRIBUTE = "_palette_service"
+
+def prepare_service(app: Sphinx) -> None:
+    """Say how this build's service is made (a ``builder-inited`` handler: the paths are known then)."""
+    make = partial(make_service, app.config, cache_directory(app, PaletteConfig.from_sphinx(app.config)))
+    PaletteEnvData.of(app.env).set_service_factory(make)
 
 
 def get_service(owner: Sphinx | BuildEnvironment) -> PaletteService:
-    """The process's service, created on first use (each ``-j`` worker makes its own, sharing the cache).
-
-    ``owner`` is the application or, from a directive, its environment (``get_service(self.env)``), which
-    avoids ``env.app``, deprecated since Sphinx 9.
-    """
-    app = _application(owner)
-    service = getattr(app, _ATTRIBUTE, None)
-    # A service made before a fork (parallel reading) keeps its parent's pooled connections: make a new one.
-    if service is None or getattr(service, "_pid", None) != os.getpid():
-        service = _make_service(app)
-        service._pid = os.getpid()  # type: ignore[attr-defined]
-        setattr(app, _ATTRIBUTE, service)
-    return service
+    """The process's service, made on first use; ``owner`` is the application or, from a directive, its
+    environment (``get_service(self.env)``)."""
+    if isinstance(owner, BuildEnvironment):
+        return PaletteEnvData.of(owner).service()
+    data = PaletteEnvData.of(owner.env)
+    if not data.has_service_factory():
+        prepare_service(owner)
+    return data.service()
 
 
 def close_service(app: Sphinx, exception: Exception | None = None) -> None:
     """Close the service's HTTP connections (a ``build-finished`` handler); the next use makes a new one."""
-    service = getattr(app, _ATTRIBUTE, None)
-    if service is not None:
-        service.close()
-        setattr(app, _ATTRIBUTE, None)
+    PaletteEnvData.of(app.env).close_service()
 
 
-def _application(owner: Sphinx | BuildEnvironment) -> Sphinx:
-    if isinstance(owner, BuildEnvironment):
-        app = getattr(owner, "_app", None)  # Sphinx >= 8.2 keeps it here; env.app warns from Sphinx 9
-        return app if app is not None else owner.app
-    return owner
+def make_service(config: Config, cache_dir: Path) -> PaletteService:
+    """A service from the ``palette_*`` settings and Sphinx's ``user_agent``, ``tls_verify``, ``tls_cacerts``.
 
-
-def _make_service(app: Sphinx) -> PaletteService:
-    config = app.config
+    ``cache_dir`` is resolved by the caller (it depends on the configuration directory).
+    """
     palette_config = PaletteConfig.from_sphinx(config)
     verify: bool | str = bool(config.tls_verify)
     host_ca_certs: tuple[tuple[str, str], ...] = ()
@@ -69,7 +69,7 @@ def _make_service(app: Sphinx) -> PaletteService:
         host_ca_certs=host_ca_certs,
     )
     return PaletteService(
-        PaletteCache(cache_directory(app, palette_config)),
+        PaletteCache(cache_dir),
         settings,
         remote_ttl=palette_config.remote_ttl,
         offline=palette_config.is_offline(),
