@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from httpserver import RecordedRequest, Response
+
+from tests.httpserver import RecordedRequest, Response
 
 __all__ = ["Clock", "Origin", "info_json", "png", "top_hex"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import cv2
@@ -15,14 +14,7 @@ from sphinx.util.console import strip_escape_sequences
 
 from sphinx_palette import extract_palette
 from sphinx_palette.engine.colour import contrast_ratio, hex_to_rgb
-
-ROOTS = Path(__file__).resolve().parent / "roots"
-SUMMARY = re.compile(r"palette: (\d+) palettes \((\d+) computed, (\d+) from cache, (\d+) failed\)")
-
-
-def copy_root(name: str, destination: Path) -> Path:
-    shutil.copytree(ROOTS / f"test-palette-{name}", destination)
-    return destination
+from tests.sphinx_helpers import copy_root, summary, warnings_of
 
 
 def make(make_app, srcdir: Path, cache: Path, buildername: str = "html", **kwargs):
@@ -30,15 +22,9 @@ def make(make_app, srcdir: Path, cache: Path, buildername: str = "html", **kwarg
     return make_app(buildername, srcdir=srcdir, confoverrides=overrides, **kwargs)
 
 
-def warnings_of(app) -> list[str]:
-    text = strip_escape_sequences(app.warning.getvalue())
-    return [line for line in text.splitlines() if line.strip()]
-
-
-def summary(app) -> tuple[int, int, int, int]:
-    found = SUMMARY.findall(strip_escape_sequences(app.status.getvalue()))
-    assert len(found) == 1, app.status.getvalue()
-    return tuple(int(n) for n in found[0])
+def basic_build(name: str, **kwargs):
+    """A fresh HTML build of a private copy of the ``palette-basic`` root (its cache under its doctrees)."""
+    return pytest.mark.sphinx("html", testroot="palette-basic", srcdir=name, freshenv=True, **kwargs)
 
 
 def figures(html: str) -> list[str]:
@@ -60,18 +46,18 @@ def blocks(path: Path, colours: list[tuple[int, int, int]], widths: list[int], h
 
 @pytest.fixture
 def basic(tmp_path: Path) -> Path:
-    return copy_root("basic", tmp_path / "basic")
+    return copy_root("palette-basic", tmp_path / "basic")
 
 
-def test_good_root_has_no_warnings(make_app, basic: Path, tmp_path: Path) -> None:
-    app = make(make_app, basic, tmp_path / "cache", freshenv=True)
+@basic_build("build-good")
+def test_good_root_has_no_warnings(app) -> None:
     app.build()
     assert warnings_of(app) == []
     assert summary(app) == (3, 3, 0, 0)
 
 
-def test_html_hex_codes_equal_the_engine(make_app, basic: Path, tmp_path: Path) -> None:
-    app = make(make_app, basic, tmp_path / "cache", freshenv=True)
+@basic_build("build-hex")
+def test_html_hex_codes_equal_the_engine(app) -> None:
     app.build()
     out = Path(app.outdir)
     cases = [
@@ -81,15 +67,15 @@ def test_html_hex_codes_equal_the_engine(make_app, basic: Path, tmp_path: Path) 
     ]
     for page, image, options in cases:
         [figure] = figures((out / page).read_text(encoding="utf-8"))
-        expected = extract_palette(basic / "img" / image, 3, **options)
+        expected = extract_palette(Path(app.srcdir, "img", image), 3, **options)
         assert [s["data-hex"] for s in swatches(figure)] == [s.hex for s in expected], page
         assert [float(s["data-share"]) for s in swatches(figure)] == pytest.approx(
             [s.share for s in expected], abs=1e-4
         )
 
 
-def test_html_details(make_app, basic: Path, tmp_path: Path) -> None:
-    app = make(make_app, basic, tmp_path / "cache", freshenv=True)
+@basic_build("build-details")
+def test_html_details(app) -> None:
     app.build()
     out = Path(app.outdir)
     index = (out / "index.html").read_text(encoding="utf-8")
@@ -148,14 +134,10 @@ def test_html_details(make_app, basic: Path, tmp_path: Path) -> None:
     assert (out / "_static" / "palettes.json").is_file()
 
 
-def test_config_validation(make_app, basic: Path, tmp_path: Path) -> None:
-    app = make(
-        make_app,
-        basic,
-        tmp_path / "cache",
-        freshenv=True,
-        confoverrides={"palette_colors": 99, "palette_sort": "random", "palette_timeout": 0},
-    )
+@basic_build(
+    "build-config", confoverrides={"palette_colors": 99, "palette_sort": "random", "palette_timeout": 0}
+)
+def test_config_validation(app) -> None:
     app.build()
     warnings = warnings_of(app)
     assert len(warnings) == 3, warnings
@@ -175,7 +157,7 @@ def _all_output(outdir: Path) -> dict[str, bytes]:
 def test_parallel_build_equals_serial(make_app, tmp_path: Path) -> None:
     outputs = []
     for parallel in (1, 2):
-        src = copy_root("basic", tmp_path / f"src{parallel}")
+        src = copy_root("palette-basic", tmp_path / f"src{parallel}")
         # Sphinx reads and writes in parallel only with more than five documents.
         for n in range(6):
             (src / f"extra{n}.rst").write_text(
@@ -246,9 +228,9 @@ def test_incremental_builds(make_app, basic: Path, tmp_path: Path) -> None:
     assert summary(app) == (3, 0, 3, 0)
 
 
-def test_myst_and_rest_give_the_same_html(make_app, tmp_path: Path) -> None:
-    src = copy_root("myst", tmp_path / "myst")
-    app = make(make_app, src, tmp_path / "cache", freshenv=True)
+@pytest.mark.sphinx("html", testroot="palette-myst", srcdir="build-myst", freshenv=True)
+def test_myst_and_rest_give_the_same_html(app) -> None:
+    src = Path(app.srcdir)
     app.build()
     assert warnings_of(app) == []
     out = Path(app.outdir)

@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from sphinx.util.console import strip_escape_sequences
 
-ROOTS = Path(__file__).resolve().parent / "roots"
+from tests.sphinx_helpers import warnings_of
 
 BUILDERS = [
     "html",
@@ -31,34 +29,21 @@ BUILDERS = [
 HTML_FAMILY = {"html", "dirhtml", "singlehtml", "epub", "json", "pickle"}
 
 
-def _warnings(app) -> list[str]:
-    text = strip_escape_sequences(app.warning.getvalue())
-    return [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line]
-
-
-@pytest.fixture
-def builders_src(tmp_path: Path) -> Path:
-    src = tmp_path / "src"
-    shutil.copytree(ROOTS / "test-palette-builders", src)
-    return src
-
-
-@pytest.mark.parametrize("buildername", BUILDERS)
-def test_every_builder(make_app, builders_src: Path, tmp_path: Path, buildername: str) -> None:
-    app = make_app(
-        buildername,
-        srcdir=builders_src,
-        freshenv=True,
-        confoverrides={
-            "palette_cache_dir": str(tmp_path / "cache"),
-            "epub_copyright": "2024, tests",
-            "version": "1",
-        },
+def _builder(name: str):
+    """A build of a private copy of the ``palette-builders`` root with the builder ``name``."""
+    overrides = {"epub_copyright": "2024, tests", "version": "1"}
+    mark = pytest.mark.sphinx(
+        name, testroot="palette-builders", srcdir=f"builders-{name}", freshenv=True, confoverrides=overrides
     )
+    return pytest.param(name, marks=mark, id=name)
+
+
+@pytest.mark.parametrize("buildername", [_builder(name) for name in BUILDERS])
+def test_every_builder(app, buildername: str) -> None:
     app.build()
     out = Path(app.outdir)
 
-    warnings = _warnings(app)
+    warnings = warnings_of(app)
     # The failing palette warns once, with its location and type; nothing else warns.
     assert len(warnings) == 1, warnings
     assert "index.rst:" in warnings[0]

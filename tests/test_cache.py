@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from remote_helpers import png
 
 from sphinx_palette.engine import Palette, Swatch
 from sphinx_palette.remote.cache import CacheError, PaletteCache, RemoteRecord, content_hash, palette_key
 from sphinx_palette.remote.fetch import FetchSettings
 from sphinx_palette.remote.service import PaletteRequest, PaletteService
+from tests.remote_helpers import png
 
 PALETTE = Palette((Swatch((200, 30, 40), 0.75), Swatch((10, 20, 250), 0.25)))
 OTHER = Palette((Swatch((0, 0, 0), 1.0),))

@@ -5,31 +5,14 @@ the page is built."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from httpserver import Response
-from sphinx.util.console import strip_escape_sequences
 
-ROOTS = Path(__file__).resolve().parent / "roots"
-WARNING = re.compile(
-    r"^(?P<path>\S+?):(?P<line>\d+): WARNING: (?P<message>.*) \[palette\.(?P<subtype>\w+)\]$"
-)
-
-
-def warnings_of(app) -> list[str]:
-    text = strip_escape_sequences(app.warning.getvalue())
-    return [line for line in text.splitlines() if line.strip()]
-
-
-def parsed(app) -> list[dict[str, str]]:
-    lines = warnings_of(app)
-    matches = [WARNING.match(line) for line in lines]
-    assert all(matches), lines
-    return [m.groupdict() for m in matches]
+from tests.httpserver import Response
+from tests.sphinx_helpers import copy_root, palette_warnings, warnings_of
 
 
 def directive_lines(source: str) -> list[int]:
@@ -49,16 +32,12 @@ def png_bytes() -> bytes:
     return encoded.tobytes()
 
 
-def test_bad_options_and_missing_file(make_app, tmp_path: Path) -> None:
-    src = tmp_path / "errors"
-    shutil.copytree(ROOTS / "test-palette-errors", src)
-    app = make_app(
-        "html", srcdir=src, freshenv=True, confoverrides={"palette_cache_dir": str(tmp_path / "c")}
-    )
+@pytest.mark.sphinx("html", testroot="palette-errors", srcdir="directive-errors", freshenv=True)
+def test_bad_options_and_missing_file(app) -> None:
     app.build()
-    source = (src / "index.rst").read_text(encoding="utf-8")
+    source = Path(app.srcdir, "index.rst").read_text(encoding="utf-8")
     lines = directive_lines(source)
-    found = parsed(app)
+    found = palette_warnings(app)
     assert [int(w["line"]) for w in found] == lines[:6]
     assert all(w["path"].endswith("index.rst") for w in found)
     assert [w["subtype"] for w in found] == ["option"] * 5 + ["source"]
@@ -83,8 +62,7 @@ def test_bad_options_and_missing_file(make_app, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("parallel", [1, 2])
 def test_cache_dir_that_cannot_exist(make_app, tmp_path: Path, parallel: int) -> None:
-    src = tmp_path / "basic"
-    shutil.copytree(ROOTS / "test-palette-basic", src)
+    src = copy_root("palette-basic", tmp_path / "basic")
     # Enough documents for Sphinx to read them in parallel: every worker meets the broken cache.
     for n in range(6):
         (src / f"extra{n}.rst").write_text(f":orphan:\n\nExtra {n}\n=======\n\n.. palette:: img/cool.png\n")
@@ -159,7 +137,7 @@ def test_remote_images(make_app, http_server, remote_project: Path, tmp_path: Pa
         for line, (_, subtype) in zip(lines, REMOTE_CASES, strict=True)
         if subtype is not None and not (suppress and subtype == "fetch")
     ]
-    found = parsed(app)
+    found = palette_warnings(app)
     assert [(int(w["line"]), w["subtype"]) for w in found] == expected, found
     assert all(w["path"].endswith("index.rst") for w in found)
 

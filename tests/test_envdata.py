@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pickle
-import shutil
 from pathlib import Path
+
+import pytest
 
 from sphinx_palette.sphinxext.envdata import (
     ATTRIBUTE,
@@ -14,8 +15,6 @@ from sphinx_palette.sphinxext.envdata import (
     PaletteRecord,
     SwatchRecord,
 )
-
-ROOTS = Path(__file__).resolve().parent / "roots"
 
 
 def _record(docname: str, anchor: str = "p1") -> PaletteRecord:
@@ -82,10 +81,8 @@ def test_the_service_is_per_process_and_never_pickled(monkeypatch):
     assert made == ["made", "made", "closed"]
 
 
-def test_a_build_keeps_its_records_in_the_pickled_environment(make_app, tmp_path):
-    srcdir = tmp_path / "site"
-    shutil.copytree(ROOTS / "test-palette-basic", srcdir)
-    app = make_app("html", srcdir=srcdir, confoverrides={"palette_cache_dir": str(tmp_path / "cache")})
+@pytest.mark.sphinx("html", testroot="palette-basic", srcdir="envdata-pickled", freshenv=True)
+def test_a_build_keeps_its_records_in_the_pickled_environment(app):
     app.build()
     with Path(app.doctreedir, "environment.pickle").open("rb") as stream:
         env = pickle.load(stream)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from httpserver import RecordedRequest, Response, redirect, zeros
 
 from sphinx_palette.remote.fetch import (
     FetchError,
@@ -18,6 +17,7 @@ from sphinx_palette.remote.fetch import (
     make_session,
 )
 from sphinx_palette.remote.urls import redact_url
+from tests.httpserver import RecordedRequest, Response, redirect, zeros
 
 # Short deadlines keep the suite fast; back-off from 0.5 s still fits three tries.
 FAST = FetchSettings(timeout=5.0, max_tries=3)
@@ -213,7 +213,7 @@ def test_credentials_are_sent_and_never_shown(http_server):
 
 
 def test_credentials_not_forwarded_to_another_host(http_server):
-    from httpserver import make_server
+    from tests.httpserver import make_server
 
     with make_server() as other:
         other.route("/img", Response(body=b"img"))
@@ -254,7 +254,7 @@ def test_conditional_request_answered_304(http_server):
 
 
 def test_connection_refused_is_a_fetch_error():
-    from httpserver import make_server
+    from tests.httpserver import make_server
 
     server = make_server()
     url = server.url("/gone")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from httpserver import json_response
 
 from sphinx_palette.engine.region import parse_region
 from sphinx_palette.remote.fetch import FetchSettings, fetch
@@ -19,6 +18,7 @@ from sphinx_palette.remote.iiif import (
     looks_like_json,
     resolve,
 )
+from tests.httpserver import json_response
 
 BASE = "https://iiif.example.org/iiif"
 SIZES = [

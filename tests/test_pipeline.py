@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 
 import pytest
-from httpserver import Response, json_response, redirect, zeros
-from remote_helpers import Clock, Origin, info_json, png
 
 from sphinx_palette.engine.colour import hex_to_rgb
 from sphinx_palette.remote.cache import PaletteCache
 from sphinx_palette.remote.fetch import FetchSettings
 from sphinx_palette.remote.service import PaletteRequest, PaletteService
+from tests.httpserver import Response, json_response, redirect, zeros
+from tests.remote_helpers import Clock, Origin, info_json, png
 
 RED, GREEN, BLUE = (220, 20, 30), (20, 160, 40), (20, 40, 200)
 SETTINGS = FetchSettings(timeout=5.0, max_bytes=1_000_000, user_agent="test-agent")

@@ -12,10 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from httpserver import Response, json_response
-from remote_helpers import Origin, info_json, png
 
 from sphinx_palette.engine.colour import hex_to_rgb
+from tests.httpserver import Response, json_response
+from tests.remote_helpers import Origin, info_json, png
+from tests.sphinx_helpers import warnings_of
 
 ROOT = Path(__file__).resolve().parent / "roots" / "test-remote-build"
 RED, BLUE = (220, 20, 30), (20, 40, 200)
@@ -59,10 +60,6 @@ def first_colours(app) -> list[tuple[int, int, int]]:
 
 def near(rgb, expected, tolerance: int = 6) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(rgb, expected, strict=True))
-
-
-def warnings_of(app) -> list[str]:
-    return [line for line in app.warning.getvalue().splitlines() if "WARNING" in line]
 
 
 def test_second_build_after_ttl_rereads_and_shows_the_new_colours(http_server, build):
