@@ -7,35 +7,27 @@ Guarantees of :func:`fetch`:
 
 * only ``http`` and ``https``, on the first request and on every redirect hop;
 * a *total* deadline (``FetchSettings.timeout``) for the whole call, retries, back-off and
-  redirects included.  Socket timeouts alone cannot give this (a server that trickles one byte a
-  second resets them forever), so a watchdog timer shuts down the call's sockets at the deadline;
+  redirects included, kept by the watchdog of `sphinx_palette.remote.deadline`;
 * at most ``max_bytes`` of body, refused early from ``Content-Length`` and cut off while streaming;
 * credentials written in a URL (``https://user:pw@host/...``) go to that host only and are
-  redacted from every URL this module reports.
+  redacted from every URL this module reports, as are credentials in query parameters
+  (`sphinx_palette.remote.urls.redact_url`);
+* failures in words (`sphinx_palette.remote.net_errors`), never the texts of urllib3's internals.
 """
 
 from __future__ import annotations
 
-import contextvars
-import email.utils
-import http
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
-import requests.adapters
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from .urls import redact_url
+from . import http_headers, net_errors
+from .deadline import Guard, install_deadline_adapter, watchdog
+from .urls import FETCHED_SCHEMES, is_url, redact_url, url_problem
 
 __all__ = [
     "FetchError",
@@ -45,7 +37,6 @@ __all__ = [
     "make_session",
 ]
 
-_SCHEMES = ("http", "https")
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
 _BACKOFF_BASE = 0.5
@@ -118,137 +109,6 @@ class FetchError(Exception):
         return (type(self), (self.url, self.reason, self.detail))
 
 
-# --- the deadline watchdog ------------------------------------------------------------------
-
-
-class _Guard:
-    """The sockets of one fetch call, shut down together when its deadline passes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self.fired = False
-
-    def add(self, sock: socket.socket | None) -> None:
-        if sock is None:
-            return
-        with self._lock:
-            self._sockets.append(sock)
-            if not self.fired:
-                return
-        _shutdown(sock)
-
-    def fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shutdown(sock)
-
-    def disarm(self) -> None:
-        with self._lock:
-            self._sockets.clear()
-
-
-def _shutdown(sock: socket.socket) -> None:
-    # shutdown() wakes a thread blocked in recv(), which close() does not; the base-class method
-    # avoids SSLSocket.shutdown, which would tear down TLS state under the reading thread.
-    with suppress(OSError, TypeError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-_GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar("palette_guard", default=None)
-
-
-def _register(sock: Any) -> None:
-    guard = _GUARD.get()
-    if guard is not None and isinstance(sock, socket.socket):
-        guard.add(sock)
-
-
-class _GuardedMixin:
-    """Registers each socket with the current call's watchdog, so the deadline can close it."""
-
-    sock: Any
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()  # type: ignore[misc]
-        _register(sock)
-        return sock
-
-    def getresponse(self) -> Any:
-        # A pooled connection opened by an earlier call must obey this call's deadline too.
-        _register(self.sock)
-        return super().getresponse()  # type: ignore[misc]
-
-
-class _GuardedHTTPConnection(_GuardedMixin, HTTPConnection):
-    pass
-
-
-class _GuardedHTTPSConnection(_GuardedMixin, HTTPSConnection):
-    pass
-
-
-class _GuardedHTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-_GUARDED_POOLS = {"http": _GuardedHTTPConnectionPool, "https": _GuardedHTTPSConnectionPool}
-
-
-class _DeadlineAdapter(requests.adapters.HTTPAdapter):
-    """An adapter whose connections register their sockets with the current call's watchdog."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(_GUARDED_POOLS)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = dict(_GUARDED_POOLS)
-        return manager
-
-
-def make_session(settings: FetchSettings | None = None) -> requests.Session:
-    """A session for repeated :func:`fetch` calls (connection reuse), with the deadline adapter.
-
-    Passing any other session to :func:`fetch` works too: its stock requests adapters are swapped
-    for the deadline adapter; custom adapters (mocks) are kept, with per-read timeouts only.
-    """
-    session = requests.Session()
-    _install_adapter(session)
-    if settings is not None:
-        session.headers["User-Agent"] = settings.user_agent
-    return session
-
-
-def _install_adapter(session: requests.Session) -> None:
-    for prefix in ("http://", "https://"):
-        if type(session.adapters.get(prefix)) is requests.adapters.HTTPAdapter:
-            session.mount(prefix, _DeadlineAdapter())
-
-
-@contextmanager
-def _watchdog(seconds: float) -> Iterator[_Guard]:
-    guard = _Guard()
-    timer = threading.Timer(max(seconds, 0.0), guard.fire)
-    timer.daemon = True
-    token = _GUARD.set(guard)
-    timer.start()
-    try:
-        yield guard
-    finally:
-        timer.cancel()
-        guard.disarm()
-        _GUARD.reset(token)
-
-
 # --- fetching -------------------------------------------------------------------------------
 
 
@@ -268,7 +128,7 @@ class _Call:
     url: str
     settings: FetchSettings
     deadline: float
-    guard: _Guard
+    guard: Guard
     auth_origin: tuple[str, int] | None
     auth: tuple[str, str] | None
 
@@ -279,7 +139,16 @@ class _Call:
         return self.guard.fired or self.remaining() <= 0
 
     def timed_out(self) -> FetchError:
-        return FetchError(self.url, "timed out", f"no complete answer within {self.settings.timeout:g} s")
+        return FetchError(
+            self.url, "timed out", f"no complete answer within {seconds(self.settings.timeout)}"
+        )
+
+
+def seconds(value: float) -> str:
+    """A duration for a message: whole seconds from 10 s up, one decimal below (``"20 s"``, ``"0.5 s"``)."""
+    if value >= 9.95:
+        return f"{round(value):d} s"
+    return f"{round(value, 1):g} s"
 
 
 def _origin(url: str) -> tuple[str, int]:
@@ -297,51 +166,18 @@ def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     return redact_url(url), auth
 
 
-def _check_scheme(original: str, url: str, *, redirect: bool) -> None:
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise FetchError(original, "invalid URL", str(exc)) from None
-    scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
-        shown = f"{scheme}:" if scheme else "a URL without a scheme"
-        where = f"redirected to {redact_url(url)}; " if redirect else ""
-        raise FetchError(
-            original, f"unsupported URL scheme {shown}", f"{where}only http and https are fetched"
-        )
-    if not parts.hostname:
-        raise FetchError(original, "invalid URL", "no host name")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _status_phrase(response: requests.Response) -> str:
-    code = response.status_code
-    try:
-        phrase = http.HTTPStatus(code).phrase
-    except ValueError:
-        phrase = response.reason or ""
-    return f"HTTP {code} {phrase}".rstrip()
-
-
-def _media_type(value: str | None) -> str | None:
-    if not value:
-        return None
-    return value.split(";", 1)[0].strip().lower() or None
+def _check_url(original: str, url: str, *, redirect: bool) -> None:
+    """Raise `FetchError` when ``url`` (the request, or a redirect's target) cannot be fetched."""
+    problem = url_problem(url)
+    if problem is None:
+        return
+    if redirect:
+        scheme = url.partition(":")[0].lower() if is_url(url) else ""
+        if scheme and scheme not in FETCHED_SCHEMES:
+            where = f"redirected to {redact_url(url)}; only http and https are fetched"
+            raise FetchError(original, f"unsupported URL scheme {scheme}:", where)
+        raise FetchError(original, f"redirected to {redact_url(url)}, which cannot be fetched", problem)
+    raise FetchError(original, "invalid URL", problem)
 
 
 def _read_body(call: _Call, response: requests.Response) -> bytes:
@@ -384,24 +220,16 @@ def _one_request(
             timeout=(remaining, remaining),
             verify=call.settings.verify_for(url),
         )
-    except requests.exceptions.SSLError as exc:
-        if call.expired():
+    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema):
+        raise FetchError(call.url, "invalid URL", "the URL cannot be sent as written") from None
+    except (requests.exceptions.RequestException, Urllib3HTTPError, OSError, ValueError) as exc:
+        if call.expired() or isinstance(exc, requests.exceptions.Timeout):
             raise call.timed_out() from None
-        raise FetchError(call.url, "TLS error", _short(exc)) from None
-    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
-        raise FetchError(call.url, "invalid URL", _short(exc)) from None
-    except (requests.exceptions.RequestException, Urllib3HTTPError, OSError) as exc:
-        if call.expired():
-            raise call.timed_out() from None
-        if isinstance(exc, requests.exceptions.Timeout):
-            raise call.timed_out() from None
-        raise _Retry(f"connection failed: {_short(exc)}") from None
-
-
-def _short(exc: BaseException) -> str:
-    # requests nests urllib3 errors several levels deep; the innermost text is the useful one.
-    text = str(exc)
-    return text if len(text) <= 200 else text[:197] + "..."
+        reason = net_errors.describe(exc, _origin(url)[0])
+        if net_errors.is_tls_failure(exc):
+            # A certificate does not mend itself between tries.
+            raise FetchError(call.url, reason) from None
+        raise _Retry(reason) from None
 
 
 def _follow(
@@ -421,12 +249,12 @@ def _follow(
         location = response.headers.get("Location")
         response.close()
         if not location:
-            raise FetchError(call.url, f"{_status_phrase(response)} without a Location header")
+            raise FetchError(call.url, f"{http_headers.status_phrase(response)} without a Location header")
         hops += 1
         if hops > call.settings.max_redirects:
             raise FetchError(call.url, "too many redirects", f"more than {call.settings.max_redirects}")
         target = urljoin(url, location.strip())
-        _check_scheme(call.url, target, redirect=True)
+        _check_url(call.url, target, redirect=True)
         target, auth = _split_credentials(target)
         if auth is not None:
             call.auth, call.auth_origin = auth, _origin(target)
@@ -434,6 +262,19 @@ def _follow(
             raise FetchError(call.url, "redirect loop", f"{redact_url(url)} leads back to {target}")
         seen.add(target)
         url = target
+
+
+def make_session(settings: FetchSettings | None = None) -> requests.Session:
+    """A session for repeated :func:`fetch` calls (connection reuse), with the deadline adapter.
+
+    Passing any other session to :func:`fetch` works too: its stock requests adapters are swapped
+    for the deadline adapter; custom adapters (mocks) are kept, with per-read timeouts only.
+    """
+    session = requests.Session()
+    install_deadline_adapter(session)
+    if settings is not None:
+        session.headers["User-Agent"] = settings.user_agent
+    return session
 
 
 def fetch(
@@ -455,7 +296,7 @@ def fetch(
     Raises :class:`FetchError` for anything else: other 4xx, too many redirects or a loop, a scheme
     other than http(s), a body over ``max_bytes``, the deadline, TLS failures.
     """
-    _check_scheme(url, url, redirect=False)
+    _check_url(url, url, redirect=False)
     start, auth = _split_credentials(url)
     headers = {"User-Agent": settings.user_agent}
     if accept:
@@ -469,10 +310,10 @@ def fetch(
     if session is None:
         session = make_session(settings)
     else:
-        _install_adapter(session)
+        install_deadline_adapter(session)
     deadline = time.monotonic() + settings.timeout
     try:
-        with _watchdog(settings.timeout) as guard:
+        with watchdog(settings.timeout) as guard:
             call = _Call(
                 url=start,
                 settings=settings,
@@ -509,8 +350,8 @@ def _fetch_with_retries(
                     raise FetchError(
                         call.url,
                         failure.reason,
-                        f"the server asked to retry after {wait:g} s, "
-                        f"beyond the {call.settings.timeout:g} s deadline",
+                        f"the server asked to retry after {seconds(wait)}, "
+                        f"beyond the {seconds(call.settings.timeout)} deadline",
                     ) from None
             else:
                 wait = min(_BACKOFF_BASE * 2 ** (attempt - 1), _BACKOFF_MAX)
@@ -539,26 +380,29 @@ def _attempt(
                 final_url=redact_url(final_url),
                 status=304,
                 content=None,
-                content_type=_media_type(response.headers.get("Content-Type")),
+                content_type=http_headers.media_type(response.headers.get("Content-Type")),
                 etag=response.headers.get("ETag") or etag,
                 last_modified=response.headers.get("Last-Modified") or last_modified,
             )
         if code == 429 or 500 <= code <= 599:
-            raise _Retry(_status_phrase(response), _retry_after(response.headers.get("Retry-After")))
+            raise _Retry(
+                http_headers.status_phrase(response),
+                http_headers.retry_after(response.headers.get("Retry-After")),
+            )
         if not 200 <= code <= 299:
-            raise FetchError(call.url, _status_phrase(response))
+            raise FetchError(call.url, http_headers.status_phrase(response))
         try:
             content = _read_body(call, response)
         except (requests.exceptions.RequestException, Urllib3HTTPError, OSError) as exc:
             if call.expired():
                 raise call.timed_out() from None
-            raise _Retry(f"connection broken: {_short(exc)}") from None
+            raise _Retry(f"connection broken: {net_errors.describe(exc)}") from None
         return FetchResult(
             url=redact_url(start),
             final_url=redact_url(final_url),
             status=code,
             content=content,
-            content_type=_media_type(response.headers.get("Content-Type")),
+            content_type=http_headers.media_type(response.headers.get("Content-Type")),
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
         )

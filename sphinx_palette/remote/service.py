@@ -12,14 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from ..engine import Palette, PaletteError, extract_palette
 from ..engine.region import Region
 from . import iiif
 from .cache import CacheError, PaletteCache, RemoteRecord, content_hash, palette_key
 from .fetch import FetchError, FetchSettings, fetch, make_session
-from .urls import redact_url
+from .urls import redact_url, url_problem
 
 if TYPE_CHECKING:
     import requests
@@ -114,9 +113,9 @@ class PaletteService:
     def from_url(self, url: str, request: PaletteRequest) -> PaletteResult:
         """The palette of an http(s) image, IIIF image service or IIIF manifest at ``url``."""
         shown = redact_url(url)
-        scheme = urlsplit(url).scheme.lower()
-        if scheme not in ("http", "https"):
-            return _failed("source", f"only http and https URLs can be fetched, not {scheme} ({shown})")
+        problem = url_problem(url)
+        if problem is not None:
+            return _failed("source", f"cannot fetch {shown}: {problem}")
         # A URL that failed once fails for every later use in this build; report it once.
         failure_key = f"{url}#{request.canvas}#{request.region}"
         if failure_key in self._failures:
