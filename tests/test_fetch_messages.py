@@ -148,7 +148,7 @@ def test_dns_failure_in_words(monkeypatch):
 
 
 def test_deadline_is_in_whole_seconds(http_server):
-    from httpserver import Response
+    from tests.httpserver import Response
 
     http_server.route("/slow", Response(delay=30))
     message = _failure(http_server.url("/slow"), FetchSettings(timeout=1.0000001, max_tries=1))
