@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from sphinx_palette.engine import extract_palette
+from sphinx_palette.engine.exports import percent
 from sphinx_palette.remote.cache import PaletteCache
-from sphinx_palette.sphinxext.nodes import percent
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "schemas" / "palettes.schema.json").read_text())
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..engine import SORTS, Palette, extract_palette
-from ..engine.exports import gpl_text
+from ..engine.exports import gpl_text, percent
 from ..engine.names import describe
 from .common import colour_count, native_stderr_silenced, region_argument
 
@@ -66,17 +66,13 @@ def _wants_colour(stream: object) -> bool:
 # --- output formats ---
 
 
-def _percent(share: float) -> str:
-    return f"{share * 100:.1f}%"
-
-
 def format_text(palette: Palette, name: str, colour: bool = False) -> str:
     """A readable table of hex code, RGB and share; ``colour`` adds a true-colour block per swatch."""
     header = f"{'hex':<9}{'rgb':<13}{'share':>7}"
     lines = [f"{'':6}{header}" if colour else header]
     for swatch in palette:
         r, g, b = swatch.rgb
-        row = f"{swatch.hex:<9}{r:>3} {g:>3} {b:>3}  {_percent(swatch.share):>7}"
+        row = f"{swatch.hex:<9}{r:>3} {g:>3} {b:>3}  {percent(swatch.share, fixed=True):>7}"
         lines.append(f"\x1b[48;2;{r};{g};{b}m  \x1b[0m  {row}" if colour else row)
     return "\n".join(lines) + "\n"
 
@@ -85,7 +81,7 @@ def format_css(palette: Palette, name: str, colour: bool = False) -> str:
     """CSS custom properties ``--palette-1`` ... on ``:root``, each share in a comment."""
     lines = [f"/* {name} */", ":root {"]
     for number, swatch in enumerate(palette, start=1):
-        lines.append(f"  --palette-{number}: {swatch.hex}; /* {_percent(swatch.share)} */")
+        lines.append(f"  --palette-{number}: {swatch.hex}; /* {percent(swatch.share, fixed=True)} */")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,4 @@
-"""Palette file formats for downloads: GIMP ``.gpl`` and JSON."""
+"""Palette file formats for downloads (GIMP ``.gpl``, JSON), and shares shown as percentages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,20 @@ import json
 from collections.abc import Sequence
 
 from .colour import hex_to_rgb
+
+
+def percent(share: float, *, fixed: bool = False) -> str:
+    """A share (0 to 1) as a percentage for people.
+
+    Short by default, for swatch labels: ``34%``, ``0.4%`` below one percent, ``<0.1%`` below that.
+    ``fixed`` gives one decimal always (``34.0%``), for files and tables whose columns line up.
+    """
+    value = share * 100
+    if fixed:
+        return f"{value:.1f}%"
+    if 0 < value < 0.05:
+        return "<0.1%"
+    return f"{value:.1f}%" if 0 < value < 1 else f"{round(value)}%"
 
 
 def gpl_text(title: str, swatches: Sequence[dict]) -> str:
@@ -19,7 +33,7 @@ def gpl_text(title: str, swatches: Sequence[dict]) -> str:
     for swatch in swatches:
         r, g, b = hex_to_rgb(swatch["hex"])
         label = f"{swatch['name']} {swatch['hex']}" if swatch.get("name") else swatch["hex"]
-        lines.append(f"{r:3d} {g:3d} {b:3d}\t{label} ({swatch['share'] * 100:.1f}%)")
+        lines.append(f"{r:3d} {g:3d} {b:3d}\t{label} ({percent(swatch['share'], fixed=True)})")
     return "\n".join(lines) + "\n"
 
 

@@ -31,14 +31,6 @@ class palette_index(nodes.General, nodes.Element):
     """Placeholder for ``.. palette-index::``, replaced once every document has been read."""
 
 
-def percent(share: float) -> str:
-    """A share as a short percentage: ``34%``, ``0.4%`` below one percent, ``<0.1%`` below that."""
-    value = share * 100
-    if 0 < value < 0.05:
-        return "<0.1%"
-    return f"{value:.1f}%" if 0 < value < 1 else f"{round(value)}%"
-
-
 def make_swatch(hex_code: str, share: float, name: str, family: str) -> palette_swatch:
     """A swatch node, with the ink (black or white) that contrasts most with it."""
     rgb = hex_to_rgb(hex_code)

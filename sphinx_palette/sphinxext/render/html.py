@@ -13,8 +13,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util.osutil import relative_uri
 
-from ...engine.exports import gpl_text, json_text
-from ..nodes import palette, palette_bar, palette_caption, palette_swatch, percent, swatches_of
+from ...engine.exports import gpl_text, json_text, percent
+from ..nodes import palette, palette_bar, palette_caption, palette_swatch, swatches_of
 
 DOWNLOAD_DIR = "_palettes"
 

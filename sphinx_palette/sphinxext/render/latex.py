@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from docutils import nodes
 
-from ..nodes import palette, percent, swatches_of
+from ...engine.exports import percent
+from ..nodes import palette, palette_credit, swatches_of
 from .text import swatch_lines
 
 # Narrow swatches still need room for "#rrggbb" in a small monospace font.
@@ -34,9 +35,7 @@ def visit_palette_latex(self, node: palette) -> None:
         )
     self.body.append("\\par\\endgroup\n")
     for child in node.children:
-        if isinstance(child, nodes.caption) or (
-            isinstance(child, nodes.Element) and "palette-credit" in child["classes"]
-        ):
+        if isinstance(child, (nodes.caption, palette_credit)):
             self.body.append(f"\n\\begin{{center}}\\small {self.encode(child.astext())}\\end{{center}}\n")
     self.body.append("\n")
     raise nodes.SkipNode

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from docutils import nodes
 
-from ..nodes import palette, percent, swatches_of
+from ...engine.exports import percent
+from ..nodes import palette, palette_credit, swatches_of
 
 
 def swatch_lines(node: palette) -> list[str]:
@@ -16,9 +17,7 @@ def swatch_lines(node: palette) -> list[str]:
         name = f"  {swatch['name']}" if swatch.get("name") else ""
         lines.append(f"{swatch['hex']}  {percent(float(swatch['share'])):>4}{name}")
     for child in node.children:
-        if isinstance(child, nodes.caption) or (
-            isinstance(child, nodes.Element) and "palette-credit" in child.get("classes", [])
-        ):
+        if isinstance(child, (nodes.caption, palette_credit)):
             lines.append(child.astext())
     return lines
 
