@@ -243,3 +243,19 @@ def test_myst_and_rest_give_the_same_html(app) -> None:
     assert len(swatches(rest)) == 3
     expected = extract_palette(src / "img" / "warm.png", 4, sort="lightness")
     assert [s["data-hex"] for s in swatches(rest)] == [s.hex for s in expected]
+
+
+def test_assets_leave_the_configuration_alone(make_app, basic: Path, tmp_path: Path) -> None:
+    """The CSS and JS are written to _static without touching html_static_path, so a rebuild sees no
+    configuration change."""
+    first = make(make_app, basic, tmp_path / "cache", freshenv=True)
+    first.build()
+    assert first.config.html_static_path == []
+    assert Path(first.outdir, "_static", "sphinx-palette.css").is_file()
+    first.cleanup()
+    again = make(make_app, basic, tmp_path / "cache")
+    again.build()
+    status = strip_escape_sequences(again.status.getvalue())
+    assert "loading pickled environment" in status
+    # (sphinx.testing itself changes html_theme between apps; only our value matters here.)
+    assert "html_static_path" not in status, status

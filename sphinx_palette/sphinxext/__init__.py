@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +87,26 @@ def setup(app: Sphinx) -> dict[str, Any]:
 
 
 def _add_assets(app: Sphinx) -> None:
-    """CSS for every HTML-family builder; the copy script for web pages only, not e-books."""
+    """CSS for every HTML-family builder; the copy script for web pages only, not e-books.
+
+    The files are written to the output's ``_static`` now, before any page: their checksums go into the
+    pages' links, and ``html_static_path`` (the user's value) is left as it is.
+    """
     if app.builder.format != "html":
         return
-    app.config.html_static_path.append(str(STATIC))
+    scripts = not app.builder.name.startswith("epub")
+    for asset in ("sphinx-palette.css", "sphinx-palette.js") if scripts else ("sphinx-palette.css",):
+        _copy_if_changed(STATIC / asset, Path(app.outdir, "_static", asset))
     app.add_css_file("sphinx-palette.css")
-    if not app.builder.name.startswith("epub"):
+    if scripts:
         app.add_js_file("sphinx-palette.js", loading_method="defer")
+
+
+def _copy_if_changed(source: Path, target: Path) -> None:
+    data = source.read_bytes()
+    if target.is_file() and target.read_bytes() == data:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    os.replace(partial, target)
