@@ -61,6 +61,10 @@ class Setting:
         Raises ``ValueError`` when ``text`` is not of an accepted type; the result still needs `accepts`.
         """
         word = text.strip()
+        if type(None) in self.types and word in ("", "None"):
+            return None
+        if list in self.types:
+            return [item.strip() for item in word.split(",") if item.strip()]
         if bool in self.types:
             if word.lower() in _TRUE:
                 return True
@@ -161,6 +165,27 @@ SETTINGS: tuple[Setting, ...] = (
         "are re-read.",
     ),
     Setting(
+        "cache_max_bytes",
+        None,
+        (int, type(None)),
+        lambda v: v is None or v >= 0,
+        "bytes, 0 or more, or None",
+        "Largest size of the cache directory. After each build the least recently used palettes and "
+        "downloads are removed until it fits. ``None``: no limit (``sphinx-palette cache prune`` trims "
+        "by hand).",
+    ),
+    Setting(
+        "redact_params",
+        (),
+        (list, tuple),
+        lambda v: all(isinstance(name, str) and name.strip() for name in v),
+        "a list of query parameter names",
+        "More query parameters whose values are credentials, shown as ``REDACTED`` wherever a URL is shown "
+        "or stored (``token``, ``key``, ``apikey``, ``access_token``, ``sig``, ``signature``, "
+        "``X-Amz-*`` and others always are). A name ending in ``*`` is a prefix. On the command line: "
+        "``-D palette_redact_params=ticket,X-Acme-*``.",
+    ),
+    Setting(
         "offline",
         False,
         (bool,),
@@ -207,6 +232,8 @@ class PaletteConfig:
     timeout: float = _DEFAULTS["timeout"]
     max_bytes: int = _DEFAULTS["max_bytes"]
     remote_ttl: float = _DEFAULTS["remote_ttl"]
+    cache_max_bytes: int | None = _DEFAULTS["cache_max_bytes"]
+    redact_params: tuple[str, ...] = ()
     offline: bool = _DEFAULTS["offline"]
     download: bool = _DEFAULTS["download"]
     export: bool = _DEFAULTS["export"]
@@ -224,6 +251,8 @@ class PaletteConfig:
             timeout=float(chosen["timeout"]),
             max_bytes=int(chosen["max_bytes"]),
             remote_ttl=float(chosen["remote_ttl"]),
+            cache_max_bytes=None if chosen["cache_max_bytes"] is None else int(chosen["cache_max_bytes"]),
+            redact_params=tuple(str(name) for name in chosen["redact_params"]),
             offline=bool(chosen["offline"]),
             download=bool(chosen["download"]),
             export=bool(chosen["export"]),

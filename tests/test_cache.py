@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from sphinx_palette.engine import Palette, Swatch
-from sphinx_palette.remote.cache import CacheError, PaletteCache, RemoteRecord, content_hash, palette_key
+from sphinx_palette.engine import ENGINE_VERSION, Palette, Swatch
+from sphinx_palette.remote.cache import (
+    CacheError,
+    PaletteCache,
+    RemoteRecord,
+    content_hash,
+    is_cacheable,
+    palette_key,
+)
 from sphinx_palette.remote.fetch import FetchSettings
 from sphinx_palette.remote.service import PaletteRequest, PaletteService
 from tests.remote_helpers import png
@@ -212,3 +219,188 @@ def test_service_records_cache_error_once_and_still_returns_the_palette(unwritab
     second = service.from_file(image, PaletteRequest(source="red.png", colors=3))
     assert second.palette is not None
     assert service.cache_error == message
+
+
+# --- issue 15 item 1: every record read back is validated -------------------------------------------------
+
+
+def _palette_file(cache: PaletteCache) -> Path:
+    return cache.directory / "palettes" / f"{KEY}.json"
+
+
+def _stored(swatches, **extra) -> str:
+    return json.dumps({"key": KEY, "engine": ENGINE_VERSION, "palette": {"swatches": swatches}, **extra})
+
+
+GOOD = [
+    {"hex": "#c81e28", "rgb": [200, 30, 40], "share": 0.75},
+    {"hex": "#0a14fa", "rgb": [10, 20, 250], "share": 0.25},
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _stored(GOOD).replace("0.75", "NaN"),
+        _stored(GOOD).replace("0.75", "Infinity"),
+        _stored(GOOD).replace("0.75", "-Infinity"),
+        _stored(GOOD).replace("0.75", "1e308"),
+        _stored(GOOD).replace("0.75", "1e400"),
+        _stored(GOOD).replace("0.75", "-0.75"),
+        _stored(GOOD).replace("0.75", "4.0"),
+        _stored(GOOD).replace("0.75", '"0.75"'),
+        _stored(GOOD).replace("0.75", "true"),
+        _stored(GOOD).replace("0.75", "0.5"),  # shares no longer sum to 1
+        _stored(GOOD).replace("200", "256"),
+        _stored(GOOD).replace("200", "-1"),
+        _stored(GOOD).replace("200", "200.0"),
+        _stored(GOOD).replace("200", "true"),
+        _stored(GOOD).replace("200", "NaN"),
+        _stored(GOOD).replace("200, 30, 40", "200, 30"),
+        _stored(GOOD).replace("#c81e28", "#000000"),  # hex that does not match rgb
+        _stored(GOOD).replace("#c81e28", "#C81E28"),
+        _stored(GOOD).replace(f'"engine": "{ENGINE_VERSION}"', '"engine": "0"'),
+        _stored([]),
+        _stored([{"hex": "#000000", "rgb": [0, 0, 0], "share": 1 / 400}] * 400),  # more than MAX_COLORS
+        _stored(GOOD).replace(KEY, "0" * 64),
+        json.dumps({"key": KEY, "palette": {"swatches": GOOD}}),  # no engine version
+        "[" * 100_000 + "]" * 100_000,
+        '{"key": ' * 50_000,
+        "",
+    ],
+)
+def test_hostile_palette_record_is_a_miss_and_is_overwritten(tmp_path, text):
+    cache = PaletteCache(tmp_path)
+    cache.put_palette(KEY, PALETTE)
+    assert cache.get_palette(KEY) == PALETTE
+    _palette_file(cache).write_text(text)
+    assert cache.get_palette(KEY) is None
+    cache.put_palette(KEY, PALETTE)
+    assert cache.get_palette(KEY) == PALETTE
+
+
+def test_valid_hand_written_record_is_read(tmp_path):
+    cache = PaletteCache(tmp_path)
+    _palette_file(cache).parent.mkdir(parents=True)
+    _palette_file(cache).write_text(_stored(GOOD, comment="extra keys are ignored"))
+    assert cache.get_palette(KEY) == PALETTE
+
+
+def test_oversized_record_is_a_miss(tmp_path):
+    cache = PaletteCache(tmp_path)
+    cache.put_palette(KEY, PALETTE)
+    _palette_file(cache).write_text(_stored(GOOD, padding="x" * (2 << 20)))
+    assert cache.get_palette(KEY) is None
+
+
+@pytest.mark.parametrize("checked_at", ["1e308", "-5", '"yesterday"', "NaN", "true", "null"])
+def test_remote_record_with_bad_time_is_a_miss(tmp_path, checked_at):
+    cache = PaletteCache(tmp_path)
+    url = "https://example.org/a.png"
+    digest = cache.put_blob(png([(1, 2, 3)]))
+    cache.put_remote(RemoteRecord(url=url, blob=digest, checked_at=1_700_000_000.0))
+    (path,) = (cache.directory / "remote").glob("*.json")
+    path.write_text(path.read_text().replace("1700000000.0", checked_at))
+    assert cache.get_remote(url) is None
+
+
+def test_directory_in_place_of_an_entry_is_repaired_silently(tmp_path):
+    cache = PaletteCache(tmp_path)
+    _palette_file(cache).mkdir(parents=True)
+    (_palette_file(cache) / "inner").write_text("x")
+    assert cache.get_palette(KEY) is None
+    cache.put_palette(KEY, PALETTE)  # no CacheError
+    assert cache.get_palette(KEY) == PALETTE
+
+
+def test_file_in_place_of_a_folder_is_repaired_silently(tmp_path):
+    cache = PaletteCache(tmp_path)
+    (tmp_path / "blobs").write_text("not a folder")
+    digest = cache.put_blob(b"\x89PNG")
+    assert cache.get_blob(digest) == b"\x89PNG"
+
+
+def test_symlinks_and_special_files_are_misses(tmp_path):
+    cache = PaletteCache(tmp_path)
+    cache.put_palette(KEY, PALETTE)
+    outside = tmp_path / "outside.json"
+    outside.write_text(_palette_file(cache).read_text())
+    _palette_file(cache).unlink()
+    _palette_file(cache).symlink_to(outside)
+    assert cache.get_palette(KEY) is None  # even a valid record, through a link
+    digest = content_hash(b"")
+    (tmp_path / "blobs").mkdir()
+    os.mkfifo(tmp_path / "blobs" / digest)  # a reader that opened it would block forever
+    assert cache.get_blob(digest) is None
+    cache.put_palette(KEY, PALETTE)
+    assert not _palette_file(cache).is_symlink() and outside.read_text() != ""
+    assert cache.get_palette(KEY) == PALETTE
+
+
+# --- issue 13 item 5: bounded ----------------------------------------------------------------------------
+
+
+def test_a_changed_url_keeps_one_blob(tmp_path):
+    cache = PaletteCache(tmp_path)
+    url = "https://example.org/a.png"
+    for version in range(20):
+        digest = cache.put_blob(png([(version, 2, 3)]))
+        cache.put_remote(RemoteRecord(url=url, blob=digest, checked_at=1_700_000_000.0 + version))
+    assert len(list((tmp_path / "blobs").iterdir())) == 1
+    assert cache.get_blob(cache.get_remote(url).blob) == png([(19, 2, 3)])
+
+
+def test_trim_removes_least_recently_used_first(tmp_path):
+    cache = PaletteCache(tmp_path)
+    keys = [palette_key(content_hash(bytes([i])), {}) for i in range(6)]
+    for age, key in enumerate(keys):
+        cache.put_palette(key, PALETTE)
+        path = tmp_path / "palettes" / f"{key}.json"
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    size = (tmp_path / "palettes" / f"{keys[0]}.json").stat().st_size
+    assert cache.get_palette(keys[0]) == PALETTE  # a read makes it the most recently used
+    files, freed = cache.trim(3 * size)
+    assert (files, freed) == (3, 3 * size)
+    assert [cache.get_palette(k) is not None for k in keys] == [True, False, False, False, True, True]
+
+
+def test_trim_by_age_and_stale_temporaries(tmp_path):
+    cache = PaletteCache(tmp_path)
+    cache.put_palette(KEY, PALETTE)
+    old = tmp_path / "palettes" / ".tmp-killed.json"
+    old.write_text("{half")
+    os.utime(old, (1_000_000, 1_000_000))
+    fresh = tmp_path / "palettes" / ".tmp-writing.json"
+    fresh.write_text("{half")
+    assert cache.trim(older_than=3600) == (1, 5)
+    assert not old.exists() and fresh.exists()  # another build may be writing that one right now
+    assert cache.get_palette(KEY) == PALETTE
+    os.utime(_palette_file(cache), (1_000_000, 1_000_000))
+    cache.trim(older_than=3600)
+    assert cache.get_palette(KEY) is None
+
+
+# --- issue 15 item 4: only images are cached --------------------------------------------------------------
+
+
+def test_only_images_and_json_documents_are_cacheable():
+    assert is_cacheable(png([(1, 2, 3)]))
+    assert is_cacheable(b' {"@context": "http://iiif.io/api/presentation/3/context.json"}')
+    assert not is_cacheable(b"<!doctype html><html><body>Not found</body></html>")
+    assert not is_cacheable(b"\x00" * 4096)
+    assert not is_cacheable(b"{not json")
+    assert not is_cacheable(b"")
+
+
+def test_a_non_image_body_is_never_written_to_the_blob_store(http_server, tmp_path):
+    from tests.httpserver import Response
+
+    http_server.route(
+        "/a.png", Response(body=b"<html>login</html>" * 100, headers={"Content-Type": "image/png"})
+    )
+    service = PaletteService(PaletteCache(tmp_path), FetchSettings(timeout=5))
+    url = http_server.url("/a.png")
+    result = service.from_url(url, PaletteRequest(url))
+    assert result.palette is None
+    assert not (tmp_path / "blobs").exists() or list((tmp_path / "blobs").iterdir()) == []
+    assert not (tmp_path / "remote").exists() or list((tmp_path / "remote").iterdir()) == []

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..engine import Palette, PaletteError, extract_palette
 from ..engine.region import Region
 from . import iiif
-from .cache import CacheError, PaletteCache, RemoteRecord, content_hash, palette_key
+from .cache import CacheError, PaletteCache, RemoteRecord, content_hash, is_cacheable, palette_key
 from .fetch import FetchError, FetchSettings, fetch, make_session
 from .urls import redact_url, url_problem
 
@@ -214,20 +214,21 @@ class PaletteService:
             _note_checked(result, now)
             return cached, record.content_type
         data = response.content or b""
-        digest = content_hash(data)
-        self._store(lambda: self.cache.put_blob(data))
-        self._store(
-            lambda: self.cache.put_remote(
-                RemoteRecord(
-                    url=url,
-                    blob=digest,
-                    checked_at=now,
-                    etag=response.etag,
-                    last_modified=response.last_modified,
-                    content_type=response.content_type,
+        if is_cacheable(data):  # an error page or a non-image body is used once, never stored
+            digest = content_hash(data)
+            self._store(lambda: self.cache.put_blob(data))
+            self._store(
+                lambda: self.cache.put_remote(
+                    RemoteRecord(
+                        url=url,
+                        blob=digest,
+                        checked_at=now,
+                        etag=response.etag,
+                        last_modified=response.last_modified,
+                        content_type=response.content_type,
+                    )
                 )
             )
-        )
         _note_checked(result, now)
         return data, response.content_type
 

@@ -14,6 +14,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
+from ..remote.urls import add_redacted_params
 from ..settings import SETTINGS, PaletteConfig, Scope, Setting
 from ..warning_kinds import WARNING_TYPE, Subtype
 
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 PREFIX = "palette_"
 #: What Sphinx rebuilds when a value changes: re-read documents, rewrite output, or nothing.
 _REBUILD: dict[Scope, Literal["env", "html", ""]] = {"documents": "env", "output": "html", "none": ""}
+
+
+_REDACT = next(s for s in SETTINGS if s.name == "redact_params")
 
 
 def sphinx_name(setting: Setting) -> str:
@@ -80,6 +84,8 @@ def validate_config(app: Sphinx, config: Config) -> None:
             continue
         logger.warning(setting.rejection(name, value), type=WARNING_TYPE, subtype=Subtype.CONFIG)
         config[name] = setting.default
+    # Redaction is process-wide and only grows, so nothing shown or stored after this point leaks them.
+    add_redacted_params(config[sphinx_name(_REDACT)])
     # Palettes can be numbered and referenced with :numref: like figures.
     config.numfig_format = {"palette": "Palette %s", **(config.numfig_format or {})}
 

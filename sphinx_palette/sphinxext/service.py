@@ -41,8 +41,14 @@ def get_service(owner: Sphinx | BuildEnvironment) -> PaletteService:
 
 
 def close_service(app: Sphinx, exception: Exception | None = None) -> None:
-    """Close the service's HTTP connections (a ``build-finished`` handler); the next use makes a new one."""
+    """Close the service's HTTP connections (a ``build-finished`` handler); the next use makes a new one.
+
+    With ``palette_cache_max_bytes``, the cache is then trimmed to it, least recently used entries first.
+    """
     PaletteEnvData.of(app.env).close_service()
+    config = PaletteConfig.from_sphinx(app.config)
+    if config.cache_max_bytes is not None:
+        PaletteCache(cache_directory(app, config)).trim(config.cache_max_bytes)
 
 
 def make_service(config: Config, cache_dir: Path) -> PaletteService:
