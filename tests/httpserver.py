@@ -126,6 +126,16 @@ def zeros(total: int | None = None, chunk: int = 64 * 1024) -> Callable[[], Iter
     return generate
 
 
+class _Constant:
+    """A handler giving the same response to every request."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+    def __call__(self, request: RecordedRequest) -> Response:
+        return self.response
+
+
 class _Sequence:
     """Serve responses in turn; the last one repeats, so a script never runs dry."""
 
@@ -224,7 +234,8 @@ class LocalHTTPServer:
         self._stopping = threading.Event()
         self._server = _Server((host, port), _RequestHandler)
         self._server.owner = self
-        self.host, self.port = self._server.server_address[:2]
+        address = self._server.server_address
+        self.host, self.port = str(address[0]), int(address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -248,7 +259,7 @@ class LocalHTTPServer:
         A route with a query string matches only that query; one without matches any query.
         """
         if isinstance(target, Response):
-            handler: Handler = lambda request, response=target: response  # noqa: E731
+            handler: Handler = _Constant(target)
         elif isinstance(target, list):
             handler = _Sequence(target)
         elif callable(target):

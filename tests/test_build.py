@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -60,7 +61,7 @@ def test_good_root_has_no_warnings(app) -> None:
 def test_html_hex_codes_equal_the_engine(app) -> None:
     app.build()
     out = Path(app.outdir)
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any]]] = [
         ("index.html", "warm.png", {"sort": "share"}),
         ("gallery/other.html", "warm.png", {"sort": "hue"}),
         ("gallery/cool.html", "cool.png", {"sort": "share"}),
@@ -178,11 +179,11 @@ def test_parallel_build_equals_serial(make_app, tmp_path: Path) -> None:
         assert (total, computed + cached, failed) == (9, 9, 0)
         app.cleanup()
         outputs.append(_all_output(Path(app.outdir)))
-    serial, parallel = outputs
-    assert sorted(serial) == sorted(parallel)
+    serial, in_parallel = outputs
+    assert sorted(serial) == sorted(in_parallel)
     assert len(serial) >= 11
     for name in serial:
-        assert serial[name] == parallel[name], name
+        assert serial[name] == in_parallel[name], name
 
 
 def test_incremental_builds(make_app, basic: Path, tmp_path: Path) -> None:

@@ -292,7 +292,9 @@ def big_jpeg() -> tuple[bytes, np.ndarray]:
     noise = np.tile(rng.integers(-8, 9, (300, 400, 1), dtype=np.int16), (10, 10, 1))
     rgb = np.clip(rgb.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     data = cv_encode(".jpg", rgb, (cv2.IMWRITE_JPEG_QUALITY, 90))
-    full = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded is not None
+    full = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
     return data, full
 
 

@@ -125,7 +125,7 @@ def remote_project(http_server, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("suppress", [False, True])
 def test_remote_images(make_app, http_server, remote_project: Path, tmp_path: Path, suppress: bool) -> None:
-    overrides = {"palette_cache_dir": str(tmp_path / "cache")}
+    overrides: dict[str, object] = {"palette_cache_dir": str(tmp_path / "cache")}
     if suppress:
         overrides["suppress_warnings"] = ["palette.fetch"]
     app = make_app("html", srcdir=remote_project, freshenv=True, confoverrides=overrides)

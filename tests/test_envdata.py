@@ -58,7 +58,7 @@ def test_all_palettes_in_document_then_page_order():
     assert [(r.docname, r.anchor) for r in data.all_palettes()] == [("a", "p1"), ("a", "p2"), ("b", "p1")]
 
 
-def test_the_service_is_per_process_and_never_pickled(monkeypatch):
+def test_the_service_is_per_process_and_never_pickled(monkeypatch: pytest.MonkeyPatch) -> None:
     made = []
 
     class FakeService:
@@ -70,7 +70,7 @@ def test_the_service_is_per_process_and_never_pickled(monkeypatch):
         return FakeService()
 
     data = _holder("a")
-    data.set_service_factory(make)  # type: ignore[arg-type]
+    data.set_service_factory(make)
     first = data.service()
     assert data.service() is first
     monkeypatch.setattr("os.getpid", lambda: -1)

@@ -458,7 +458,7 @@ def test_manifest_through_local_server(http_server):
     settings = FetchSettings(timeout=5)
 
     def get_json(url: str) -> object:
-        return json.loads(fetch(url, settings).content)
+        return json.loads(fetch(url, settings).content or b"")
 
     url = http_server.url("/manifest.json")
     document = get_json(url)

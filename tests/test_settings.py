@@ -26,7 +26,7 @@ def test_the_snapshot_has_one_field_per_setting_with_its_default():
         assert setting.doc.endswith("."), setting.name
 
 
-def test_the_snapshot_is_frozen():
+def test_the_snapshot_is_frozen() -> None:
     config = PaletteConfig.from_mapping({"timeout": 5})
     assert config.timeout == 5.0 and isinstance(config.timeout, float)
     with pytest.raises(AttributeError):

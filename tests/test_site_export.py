@@ -81,7 +81,9 @@ def test_parallel_build_is_byte_identical(builds) -> None:
 def test_gpl_download_is_a_gimp_palette(builds) -> None:
     serial, _ = builds
     page = (serial / "items" / "carrots.html").read_text(encoding="utf-8")
-    href = re.search(r'href="([^"]+\.gpl)" download', page).group(1)
+    found = re.search(r'href="([^"]+\.gpl)" download', page)
+    assert found is not None
+    href = found.group(1)
     text = (serial / "items" / href).resolve().read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == "GIMP Palette"
@@ -104,6 +106,8 @@ def test_gpl_download_is_a_gimp_palette(builds) -> None:
 def test_custom_properties_on_each_block(builds) -> None:
     serial, _ = builds
     page = (serial / "items" / "carrots.html").read_text(encoding="utf-8")
-    figure = re.search(r'<figure class="palette[^"]*" id="palette-carrots" style="([^"]+)"', page).group(1)
+    found = re.search(r'<figure class="palette[^"]*" id="palette-carrots" style="([^"]+)"', page)
+    assert found is not None
+    figure = found.group(1)
     properties = dict(item.split(":") for item in figure.split(";"))
     assert list(properties) == [f"--palette-{i}" for i in range(1, 7)]
