@@ -2,8 +2,8 @@
 
 Every method gets the same encoded bytes and returns a palette ("bytes in, palette out"); the
 quality of each palette is the mean CIEDE2000 from every pixel of the full decoded image to its
-nearest swatch (see ``metrics.py``). Run ``python benchmarks/bench.py --help``; the README in this
-folder explains the columns.
+nearest swatch, and the share of the image's accent hues the palette shows (see ``metrics.py``).
+Run ``python benchmarks/bench.py --help``; the README in this folder explains the columns.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from metrics import ImageColours
+from metrics import ImageColours, recalled
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -74,6 +74,28 @@ def method_fast_colorthief(data: bytes, k: int) -> np.ndarray:
     return np.array(fast_colorthief.get_palette(BytesIO(data), color_count=k))
 
 
+#: Android's WallpaperColors scales a wallpaper to this many pixels before quantizing it.
+MATERIAL_AREA = 112 * 112
+MATERIAL_CLUSTERS = 128
+
+
+def method_material(data: bytes, k: int) -> np.ndarray:
+    """Material Color Utilities (materialyoucolor): Celebi quantizer into 128 colours, then ``Score``."""
+    from materialyoucolor.quantize import QuantizeCelebi
+    from materialyoucolor.score.score import Score, ScoreOptions
+
+    rgb = cv2.cvtColor(_decode_bgr(data), cv2.COLOR_BGR2RGB)
+    height, width = rgb.shape[:2]
+    scale = min(1.0, (MATERIAL_AREA / (height * width)) ** 0.5)
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    argb = np.concatenate([rgb.reshape(-1, 3), np.full((rgb.shape[0] * rgb.shape[1], 1), 255, np.uint8)], 1)
+    counts = QuantizeCelebi(argb.tolist(), MATERIAL_CLUSTERS)
+    chosen = Score.score(counts, ScoreOptions(desired=k))
+    return np.array([[(c >> 16) & 255, (c >> 8) & 255, c & 255] for c in chosen])
+
+
 def method_floor(data: bytes, k: int) -> None:
     """Decoding alone: the least any OpenCV-based method can take."""
     _decode_bgr(data)
@@ -84,6 +106,7 @@ METHODS: dict[str, Method] = {
     BASELINE: method_notebook,
     "colorthief": method_colorthief,
     "fast-colorthief": method_fast_colorthief,
+    "material": method_material,
     "floor": method_floor,
 }
 
@@ -95,6 +118,27 @@ class Result:
     seconds: list[float] = field(default_factory=list)
     delta_e: list[float] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
+    #: Per image with accents: how many of them the palette recalled, and how many there were.
+    recalled: list[int] = field(default_factory=list)
+    accents: list[int] = field(default_factory=list)
+    #: Accents of every image, in order (0 for none), so that subsets can be taken.
+    image_accents: list[int] = field(default_factory=list)
+
+    def recall(self) -> float:
+        """Accents recalled over all images divided by all accents (pooled, as issue 9 measured it)."""
+        return sum(self.recalled) / sum(self.accents) if sum(self.accents) else float("nan")
+
+    def subset(self, keep: Sequence[bool]) -> Result:
+        """The measurements of the images where ``keep`` is true (``keep`` has one flag per image)."""
+        with_accents = [flag for flag, n in zip(keep, self.image_accents, strict=True) if n]
+        return Result(
+            seconds=[x for x, flag in zip(self.seconds, keep, strict=True) if flag],
+            delta_e=[x for x, flag in zip(self.delta_e, keep, strict=False) if flag],
+            counts=[x for x, flag in zip(self.counts, keep, strict=False) if flag],
+            recalled=[x for x, flag in zip(self.recalled, with_accents, strict=False) if flag],
+            accents=[x for x, flag in zip(self.accents, with_accents, strict=False) if flag],
+            image_accents=[x for x, flag in zip(self.image_accents, keep, strict=True) if flag],
+        )
 
 
 def machine_lines() -> list[str]:
@@ -114,7 +158,8 @@ def machine_lines() -> list[str]:
         f"Python {platform.python_version()} ({platform.system()} {platform.machine()}); "
         f"numpy {np.__version__}; OpenCV {cv2.__version__}; scikit-learn {sklearn.__version__}",
         f"sphinx-palette {_version('sphinx_palette')}; colorthief {_version('colorthief')}; "
-        f"fast-colorthief {_version('fast_colorthief')}; Pillow {_version('PIL')}",
+        f"fast-colorthief {_version('fast_colorthief')}; materialyoucolor {_version('materialyoucolor')}; "
+        f"Pillow {_version('PIL')}",
     ]
     env = {name: os.environ.get(name) for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     env_text = ", ".join(f"{k}={v}" for k, v in env.items() if v is not None) or "neither set"
@@ -174,9 +219,13 @@ def run(
                 seconds, palette = time_method(method, data, k, repeat)
                 result = results[k][name]
                 result.seconds.append(seconds)
+                result.image_accents.append(len(reference.accents))
                 if palette is not None:
                     result.counts.append(len(palette))
                     result.delta_e.append(reference.mean_delta_e(palette))
+                    if len(reference.accents):
+                        result.recalled.append(int(recalled(reference.accents, palette).sum()))
+                        result.accents.append(len(reference.accents))
         print(f"[{index}/{len(files)}] {path.name}", file=sys.stderr, flush=True)
     return results
 
@@ -198,15 +247,25 @@ def table_rows(results: dict[str, Result]) -> list[list[str]]:
                 f"{de:.3f}",
                 f"{de / base_de:.3f}",
                 f"{no_worse}/{len(result.delta_e)}",
+                f"{result.recall():.2f} ({sum(result.recalled)}/{sum(result.accents)})",
                 str(lo) if lo == hi else f"{lo}–{hi}",
             ]
         else:
-            row += ["—", "—", "—", "—"]
+            row += ["—", "—", "—", "—", "—"]
         rows.append(row)
     return rows
 
 
-HEADER = ["method", "median ms", "× notebook", "mean ΔE00", "ΔE ÷ notebook", "ΔE ≤ notebook", "swatches"]
+HEADER = [
+    "method",
+    "median ms",
+    "× notebook",
+    "mean ΔE00",
+    "ΔE ÷ notebook",
+    "ΔE ≤ notebook",
+    "accent recall",
+    "swatches",
+]
 
 
 def format_table(rows: list[list[str]], markdown: bool) -> str:
@@ -234,6 +293,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per image (min taken)")
     parser.add_argument("--limit", type=int, help="use only the first N images (sorted by name)")
     parser.add_argument("--markdown", action="store_true", help="print Markdown for the docs")
+    parser.add_argument(
+        "--methods", nargs="+", choices=list(METHODS), help=f"methods to run ({BASELINE} is always run)"
+    )
+    parser.add_argument(
+        "--tuned",
+        type=Path,
+        help="file listing the image names the engine was tuned on: the tables are repeated for the others",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -252,11 +319,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{bullet}command: {' '.join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])])}\n")
 
     started = time.perf_counter()
-    results = run(files, args.colors, args.repeat, METHODS)
+    chosen = {
+        name: method
+        for name, method in METHODS.items()
+        if name == BASELINE or name in (args.methods or METHODS)
+    }
+    results = run(files, args.colors, args.repeat, chosen)
+    tuned = set(args.tuned.read_text(encoding="utf-8").split()) if args.tuned else set()
+    held_out = [path.name not in tuned for path in files]
     for k, per_method in results.items():
-        print(f"{'### ' if args.markdown else ''}{k} colours\n")
+        print(f"{'### ' if args.markdown else ''}{k} colours, all {len(files)} images\n")
         print(format_table(table_rows(per_method), args.markdown))
         print()
+        if args.tuned and any(held_out):
+            subsets = {name: result.subset(held_out) for name, result in per_method.items()}
+            heading = f"{k} colours, the {sum(held_out)} images not listed in {args.tuned.name}"
+            print(f"{'### ' if args.markdown else ''}{heading}\n")
+            print(format_table(table_rows(subsets), args.markdown))
+            print()
     print(f"{bullet}wall time of the whole run: {time.perf_counter() - started:.0f} s")
     return 0
 

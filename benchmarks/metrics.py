@@ -1,9 +1,15 @@
-"""Palette quality metric for the benchmark: CIEDE2000 from each pixel to its nearest swatch.
+"""Palette quality metrics for the benchmark: coverage (CIEDE2000 from each pixel to its nearest swatch) and
+accent recall (does the palette show the image's vivid hues).
 
 sRGB (8 bit, IEC 61966-2-1) is converted to CIELAB under D65 and compared with the CIEDE2000
 formula of Sharma, Wu & Dalal (Color Res. Appl. 30(1), 2005). Everything is vectorised with
 numpy; :func:`mean_delta_e` works on the distinct colours of the image weighted by their pixel
 counts, which is exact and much cheaper than visiting every pixel.
+
+Accent recall follows issue 9 to the letter: an *accent* is a hue that stands out. Take the pixels whose Oklch
+chroma is at least 0.10, bin them by hue into twelve 30° sectors (0–30°, 30–60°, ...); a sector holding at
+least 1% of all the image's pixels is an accent, at its pixels' chroma-weighted (circular) mean hue. A palette
+*recalls* an accent when one of its swatches has chroma at least 0.05 and a hue within 25° of the accent's.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from sphinx_palette.engine.colour import rgb8_to_oklab
 
 # sRGB (linear) -> XYZ, D65, at the precision used by most published Lab tables.
 _RGB_TO_XYZ = np.array(
@@ -30,6 +38,12 @@ _LINEAR_LUT = np.where(_CODES <= 0.04045, _CODES / 12.92, ((_CODES + 0.055) / 1.
 _EPSILON = 216.0 / 24389.0
 _KAPPA = 24389.0 / 27.0
 _POW25_7 = 25.0**7
+
+ACCENT_CHROMA = 0.10
+ACCENT_SECTORS = 12
+ACCENT_SHARE = 0.01
+RECALL_CHROMA = 0.05
+RECALL_DEGREES = 25.0
 
 # Colours compared against one swatch per numpy call: big enough to amortise numpy's per-call
 # overhead, small enough that the temporaries stay cache-sized (measured fastest here; threads
@@ -173,6 +187,13 @@ class ImageColours:
         self.lab = np.ascontiguousarray(srgb8_to_lab(colours).T, dtype=np.float32)
         self.weights = counts.astype(np.float64)
         self.pixels = int(counts.sum())
+        self.accents = accent_hues(colours, counts)
+
+    def accent_recall(self, palette_rgb: np.ndarray) -> float | None:
+        """Fraction of the image's accents the palette recalls (see `accent_hues`); None if it has none."""
+        if len(self.accents) == 0:
+            return None
+        return float(recalled(self.accents, palette_rgb).mean())
 
     def mean_delta_e(self, palette_rgb: np.ndarray) -> float:
         """Mean over all pixels of the CIEDE2000 distance to the nearest swatch (by CIEDE2000)."""
@@ -197,3 +218,47 @@ def mean_delta_e(image_rgb: np.ndarray, palette_rgb: np.ndarray) -> float:
     ``palette_rgb`` is ``Kx3`` sRGB in 0–255 (integers or floats).
     """
     return ImageColours(image_rgb).mean_delta_e(palette_rgb)
+
+
+def oklch(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Oklch chroma and hue (degrees in [0, 360)) of ``(..., 3)`` 8-bit sRGB colours."""
+    lab = rgb8_to_oklab(np.asarray(rgb, dtype=np.float64))
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360.0
+    return chroma, hue
+
+
+def accent_hues(colours: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Hues (degrees) of the accents of an image given as distinct ``Kx3`` sRGB colours and pixel counts.
+
+    One accent per 30° hue sector whose pixels of chroma ≥ 0.10 make up at least 1% of all pixels, at the
+    chroma-weighted circular mean hue of those pixels; sorted by sector.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    chroma, hue = oklch(colours)
+    vivid = chroma >= ACCENT_CHROMA
+    sector = np.minimum((hue[vivid] // (360.0 / ACCENT_SECTORS)).astype(np.int64), ACCENT_SECTORS - 1)
+    pull = counts[vivid] * chroma[vivid]
+    radians = np.radians(hue[vivid])
+    share = np.bincount(sector, weights=counts[vivid], minlength=ACCENT_SECTORS) / counts.sum()
+    cos = np.bincount(sector, weights=pull * np.cos(radians), minlength=ACCENT_SECTORS)
+    sin = np.bincount(sector, weights=pull * np.sin(radians), minlength=ACCENT_SECTORS)
+    chosen = share >= ACCENT_SHARE
+    return np.degrees(np.arctan2(sin[chosen], cos[chosen])) % 360.0
+
+
+def recalled(accents: np.ndarray, palette_rgb: np.ndarray) -> np.ndarray:
+    """Which accents (hues, degrees) a ``Kx3`` sRGB palette recalls: a swatch of chroma ≥ 0.05 within 25°."""
+    accents = np.asarray(accents, dtype=np.float64)
+    chroma, hue = oklch(np.asarray(palette_rgb))
+    hue = hue[chroma >= RECALL_CHROMA]
+    if len(accents) == 0 or len(hue) == 0:
+        return np.zeros(len(accents), dtype=bool)
+    gap = np.abs(accents[:, None] - hue[None, :]) % 360.0
+    gap = np.minimum(gap, 360.0 - gap)
+    return (gap <= RECALL_DEGREES).any(axis=1)
+
+
+def accent_recall(image_rgb: np.ndarray, palette_rgb: np.ndarray) -> float | None:
+    """Fraction of the accents of ``image_rgb`` (HxWx3 uint8) the palette recalls; None if it has none."""
+    return ImageColours(image_rgb).accent_recall(palette_rgb)

@@ -122,3 +122,71 @@ def test_nearest_swatch_is_chosen_by_de00_not_euclidean_lab() -> None:
     assert np.argmin(euclid) == 0
     assert np.argmin(de00) == 1
     assert metrics.mean_delta_e(grey, palette) == pytest.approx(de00[1], abs=1e-4)
+
+
+# --- accent recall (issue 9) ----------------------------------------------------------------------------
+
+RED = (220, 30, 40)
+GREY = (128, 128, 128)
+
+
+def _image_with(patches: list[tuple[tuple[int, int, int], int]], size: int = 100) -> np.ndarray:
+    """A grey ``size``×``size`` image whose first pixels (row-major) are ``count`` pixels of each colour."""
+    flat = np.tile(np.array(GREY, np.uint8), (size * size, 1))
+    start = 0
+    for colour, count in patches:
+        flat[start : start + count] = colour
+        start += count
+    return flat.reshape(size, size, 3)
+
+
+def test_one_percent_of_a_vivid_hue_is_an_accent_at_its_hue() -> None:
+    image = _image_with([(RED, 100)])  # exactly 1% of 10,000 pixels
+    colours, counts = metrics.unique_colours(image)
+    hues = metrics.accent_hues(colours, counts)
+    _, red_hue = metrics.oklch(np.array([RED]))
+    np.testing.assert_allclose(hues, red_hue, atol=1e-9)
+
+
+def test_less_than_one_percent_or_a_muted_colour_is_no_accent() -> None:
+    assert metrics.accent_recall(_image_with([(RED, 99)]), np.array([RED])) is None
+    muted = (150, 120, 110)  # Oklch chroma about 0.03
+    assert metrics.oklch(np.array([muted]))[0][0] < metrics.ACCENT_CHROMA
+    assert metrics.accent_recall(_image_with([(muted, 5000)]), np.array([muted])) is None
+
+
+def test_accent_hue_is_the_chroma_weighted_circular_mean_of_its_sector() -> None:
+    orange, darker = (230, 120, 30), (150, 80, 20)
+    chroma, hue = metrics.oklch(np.array([orange, darker]))
+    assert int(hue[0] // 30) == int(hue[1] // 30) and min(chroma) >= metrics.ACCENT_CHROMA
+    image = _image_with([(orange, 300), (darker, 600)])
+    colours, counts = metrics.unique_colours(image)
+    weights = np.array([300, 600]) * chroma
+    radians = np.radians(hue)
+    expected = np.degrees(np.arctan2(weights @ np.sin(radians), weights @ np.cos(radians))) % 360
+    np.testing.assert_allclose(metrics.accent_hues(colours, counts), [expected], atol=1e-9)
+
+
+def test_two_sectors_two_accents_and_recall_fraction() -> None:
+    blue = (30, 60, 220)
+    image = _image_with([(RED, 500), (blue, 500)])
+    assert len(metrics.accent_hues(*metrics.unique_colours(image))) == 2
+    assert metrics.accent_recall(image, np.array([GREY, RED])) == 0.5
+    assert metrics.accent_recall(image, np.array([GREY, RED, blue])) == 1.0
+    assert metrics.ImageColours(image).accent_recall(np.array([GREY, blue])) == 0.5
+
+
+def test_recall_needs_chroma_and_a_hue_within_25_degrees_across_zero() -> None:
+    swatch = np.array([RED])
+    _, (hue,) = metrics.oklch(swatch)
+    accents = np.array([hue + 24.9, hue - 24.9, hue + 25.5, hue + 180])
+    assert metrics.recalled(accents, swatch).tolist() == [True, True, False, False]
+    # A swatch at about 2.5° recalls an accent at 350° (12.5° apart across 0°), not one at 330°.
+    rose = np.array([[255, 0, 128]])
+    _, (rose_hue,) = metrics.oklch(rose)
+    assert 0 < rose_hue < 5
+    assert metrics.recalled(np.array([350.0, 330.0]), rose).tolist() == [True, False]
+    # A grey swatch (chroma below 0.05) recalls nothing, even at the same hue angle.
+    assert metrics.oklch(np.array([[130, 127, 127]]))[0][0] < metrics.RECALL_CHROMA
+    assert not metrics.recalled(np.array([17.0]), np.array([[130, 127, 127]])).any()
+    assert metrics.recalled(np.array([]), swatch).shape == (0,)
