@@ -1,0 +1,87 @@
+"""What the pages ask for, collected while MkDocs reads them, and the palettes resolved all at once.
+
+`Use` is one ``palette`` fence on one page, validated; identical requests (the same image with the same
+options, on any page) are resolved once. `resolve_all` is the build's one batch step: it runs after every
+page is read and before any is written. No MkDocs here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..options import PaletteOptions
+from ..remote.service import PaletteRequest, PaletteResult, PaletteService
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to read: a local file (absolute path) or a URL, and what to compute from it."""
+
+    location: str
+    remote: bool
+    request: PaletteRequest
+
+
+@dataclass
+class Use:
+    """One ``palette`` fence: its page, line, anchor, validated options and (once resolved) its result."""
+
+    page: str
+    line: int
+    anchor: str
+    options: PaletteOptions
+    target: Target
+    result: PaletteResult | None = None
+    origin: str = "failed"
+
+
+@dataclass
+class Collected:
+    """Every use of the build, by page, in reading order."""
+
+    uses: list[Use] = field(default_factory=list)
+
+    def add(self, use: Use) -> None:
+        """Record one use."""
+        self.uses.append(use)
+
+    def targets(self) -> list[Target]:
+        """The distinct targets, in first-use order."""
+        return list(dict.fromkeys(u.target for u in self.uses))
+
+
+def resolve_all(service: PaletteService, collected: Collected) -> None:
+    """Resolve every distinct target once and give each use its result.
+
+    The first use of a target counts as computed or cached as the service says; later uses of the same
+    target on other pages count as cached, as they are in the Sphinx extension.
+    """
+    results = dict(zip(collected.targets(), _resolve(service, collected.targets()), strict=True))
+    seen: set[Target] = set()
+    for use in collected.uses:
+        use.result = results[use.target]
+        origin = use.result.origin
+        if use.target in seen and origin == "computed":
+            origin = "cache"
+        use.origin = origin
+        seen.add(use.target)
+
+
+def _resolve(service: PaletteService, targets: Iterable[Target]) -> list[PaletteResult]:
+    results = []
+    for target in targets:
+        if target.remote:
+            results.append(service.from_url(target.location, target.request))
+        else:
+            results.append(service.from_file(target.location, target.request))
+    return results
+
+
+def summary(uses: Iterable[Use]) -> str:
+    """``palette: N palettes (C computed, H from cache, F failed)``, as the Sphinx extension says it."""
+    origins = [u.origin for u in uses]
+    return (
+        f"palette: {len(origins)} palettes ({origins.count('computed')} computed, "
+        f"{origins.count('cache')} from cache, {origins.count('failed')} failed)"
+    )

@@ -1,0 +1,222 @@
+"""The MkDocs plugin (``plugins: [palette]``): MyST ``palette`` fences in Markdown pages, as in Sphinx.
+
+The build, event by event:
+
+- ``on_config``: validated settings, the palette service (the same cache as the Sphinx extension), assets;
+- ``on_page_markdown``: each ``palette`` / ``palette-index`` fence outside other code is validated and
+  recorded, and replaced by a marker;
+- ``on_env`` (every page read, none written): one batch step resolves every request, then each marker is
+  replaced by the palette's HTML, a placeholder, or the browse index; warnings name page and line;
+- ``on_post_build``: downloads and ``_static/palettes.json``, then the summary line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from .. import __version__
+from ..options import (
+    PALETTE_FLAG_OPTIONS,
+    PALETTE_VALUE_OPTIONS,
+    OptionError,
+    parse_index_options,
+    parse_palette_options,
+)
+from ..remote.cache import PaletteCache
+from ..remote.fetch import FetchSettings
+from ..remote.service import PaletteService
+from ..remote.urls import redact_url
+from ..settings import PaletteConfig
+from ..warning_kinds import WARNING_TYPE, Subtype
+from . import site
+from .collect import Collected, Target, Use, resolve_all, summary
+from .config import PaletteSettings, palette_config
+from .fences import Fence, find_fences, replace_fences
+
+#: Under "mkdocs", so that --strict counts the warnings; messages say "palette" themselves, as in Sphinx.
+log = logging.getLogger("mkdocs.plugins.palette")
+
+#: The Sphinx extension's stylesheet and script, and this front end's theme additions.
+SPHINX_STATIC = Path(__file__).resolve().parent.parent / "sphinxext" / "static"
+OWN_STATIC = Path(__file__).resolve().parent / "static"
+ASSETS = "assets/sphinx-palette"
+MARKER = "<!-- sphinx-palette slot {} -->"
+_MARKER = re.compile(r"<!-- sphinx-palette slot (\d+) -->")
+
+
+class PalettePlugin(BasePlugin[PaletteSettings]):
+    """Palettes of images in MkDocs pages, written as MyST fences; see the module docstring."""
+
+    config_class = PaletteSettings
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.settings = PaletteConfig()
+        self.service: PaletteService | None = None
+        self.collected = Collected()
+        self.slots: dict[str, list[site.Slot]] = {}
+        self.pages: dict[str, Page] = {}
+        self.outputs: dict[str, str] = {}
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Freeze the settings, make the service, and add the stylesheets and the copy script."""
+        self.settings = palette_config(self.config, os.path.dirname(config.config_file_path or "."))
+        self.service = make_service(self.settings)
+        self.collected, self.slots, self.pages, self.outputs = Collected(), {}, {}, {}
+        config.extra_css.extend([f"{ASSETS}/sphinx-palette.css", f"{ASSETS}/palette-mkdocs.css"])
+        config.extra_javascript.append(f"{ASSETS}/sphinx-palette.js")
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """The assets, served from the package (never copied into the author's docs)."""
+        for folder, name in (
+            (SPHINX_STATIC, "sphinx-palette.css"),
+            (SPHINX_STATIC, "sphinx-palette.js"),
+            (OWN_STATIC, "palette-mkdocs.css"),
+        ):
+            files.append(File.generated(config, f"{ASSETS}/{name}", abs_src_path=str(folder / name)))
+        return files
+
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """Record the page's palette fences and put a marker where each one was."""
+        fences = find_fences(markdown)
+        if not fences:
+            return markdown
+        uri = page.file.src_uri
+        self.pages[uri] = page
+        slots = self.slots.setdefault(uri, [])
+        markers = []
+        for fence in fences:
+            markers.append(MARKER.format(len(slots)))
+            slots.append(self._slot(fence, page, config, len(slots)))
+        return replace_fences(markdown, fences, markers)
+
+    def _slot(self, fence: Fence, page: Page, config: MkDocsConfig, number: int) -> site.Slot:
+        where = (page.file.src_uri, fence.line)
+        problems = list(fence.problems)
+        if fence.name == "palette-index":
+            unknown = sorted(set(fence.options) - {"docs", "order", "class"})
+            problems += [f'unknown option: "{name}"' for name in unknown]
+            index_options = parse_index_options(fence.options)
+            for message in problems + list(index_options.notices):
+                warn(where, Subtype.OPTION, message)
+            return site.Slot(page=where[0], line=fence.line, anchor="", index=index_options)
+        anchor = site.anchor_for(page.file.src_uri, fence.options.get("name"), number)
+        known = set(PALETTE_VALUE_OPTIONS) | set(PALETTE_FLAG_OPTIONS)
+        problems += [f'unknown option: "{name}"' for name in sorted(set(fence.options) - known)]
+        problems += [
+            f'the option ":{name}:" needs a value'
+            for name in PALETTE_VALUE_OPTIONS
+            if name in fence.options and fence.options[name] is None and name != "name"
+        ]
+        try:
+            if problems:
+                raise OptionError(problems[0])
+            options = parse_palette_options(fence.argument, fence.options, self.settings)
+        except OptionError as exc:
+            warn(where, Subtype.OPTION, str(exc))
+            return site.Slot(page=where[0], line=fence.line, anchor=anchor, error=str(exc))
+        for notice in options.notices:
+            warn(where, Subtype.OPTION, notice)
+        if options.remote:
+            target = Target(options.source, True, options.request())
+        else:
+            target = Target(local_path(options.source, page, config), False, options.request())
+        use = Use(page=where[0], line=fence.line, anchor=anchor, options=options, target=target)
+        self.collected.add(use)
+        return site.Slot(page=where[0], line=fence.line, anchor=anchor, use=use)
+
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        """Resolve every palette at once, warn about failures, then fill in every page's markers."""
+        assert self.service is not None
+        resolve_all(self.service, self.collected)
+        self._warn_failures()
+        if self.service.cache_error:
+            log.warning(
+                f"{self.service.cache_error}; palettes are computed but not stored "
+                f"[{Subtype.CACHE.qualified}]"
+            )
+        self.service.close()
+        builder = site.SiteWriter(config, files, self.settings, self.pages)
+        records = builder.records(self.slots)
+        for uri, slots in self.slots.items():
+            page = self.pages[uri]
+            rendered = [builder.render(slot, page, records) for slot in slots]
+            page.content = fill_markers(page.content or "", rendered)
+        self.outputs = builder.outputs
+        if self.settings.export:
+            self.outputs[site.EXPORT_PATH] = site.export_json(config.site_name, records)
+        return env
+
+    def _warn_failures(self) -> None:
+        warned: set[tuple[str, str, str]] = set()
+        for use in self.collected.uses:
+            assert use.result is not None
+            key = redact_url(use.options.source) if use.target.remote else use.target.location
+            for subtype, message in use.result.notices:
+                warn((use.page, use.line), subtype, message)
+            if use.result.palette is not None:
+                continue
+            subtype, message = use.result.subtype or Subtype.IMAGE, use.result.error or "no palette"
+            # One warning per failing source, at its first use, as in the Sphinx extension.
+            if (key, str(subtype), message) not in warned:
+                warned.add((key, str(subtype), message))
+                warn((use.page, use.line), subtype, message)
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write the downloads and ``palettes.json``, then say how many palettes were made."""
+        for path, text in sorted(self.outputs.items()):
+            destination = Path(config.site_dir, path)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_text(text, encoding="utf-8")
+        if self.collected.uses:
+            log.info(summary(self.collected.uses))
+
+    def on_build_error(self, *, error: Exception) -> None:
+        """Close the service's connections when the build fails."""
+        if self.service is not None:
+            self.service.close()
+
+
+def warn(where: tuple[str, int], subtype: str, message: str) -> None:
+    """A warning naming the page and line (``mkdocs build --strict`` fails on it), typed as in Sphinx."""
+    log.warning(f"{where[0]}:{where[1]}: {message} [{WARNING_TYPE}.{subtype}]")
+
+
+def fill_markers(content: str, rendered: list[str]) -> str:
+    """``content`` with the n-th slot's marker replaced by ``rendered[n]``."""
+    return _MARKER.sub(lambda match: rendered[int(match[1])], content)
+
+
+def local_path(source: str, page: Page, config: MkDocsConfig) -> str:
+    """The file a local source names: relative to the page, as MkDocs reads images, or to ``docs_dir``."""
+    if source.startswith("/"):
+        return os.path.normpath(os.path.join(config.docs_dir, source.lstrip("/")))
+    folder = posixpath.dirname(page.file.src_uri)
+    return os.path.normpath(os.path.join(config.docs_dir, folder, source))
+
+
+def make_service(settings: PaletteConfig) -> PaletteService:
+    """The palette service of a build: the settings' cache, limits and offline mode."""
+    assert settings.cache_dir is not None
+    fetch_settings = FetchSettings(
+        timeout=settings.timeout,
+        max_bytes=settings.max_bytes,
+        user_agent=f"sphinx-palette/{__version__} (MkDocs)",
+    )
+    return PaletteService(
+        PaletteCache(Path(settings.cache_dir)),
+        fetch_settings,
+        remote_ttl=settings.remote_ttl,
+        offline=settings.is_offline(),
+    )

@@ -1,0 +1,256 @@
+"""From resolved palettes to the site: each page's HTML, the browse index, downloads, ``palettes.json``."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import posixpath
+import re
+from dataclasses import dataclass
+from html import escape, unescape
+
+import markdown as markdown_lib
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
+
+from ..engine.colour import hex_to_rgb
+from ..engine.exports import gpl_text, json_text
+from ..engine.names import describe
+from ..options import IndexOptions
+from ..remote.urls import redact_url
+from ..settings import PaletteConfig
+from .collect import Use
+from .html import IndexEntry, PaletteView, SwatchView, index_html, palette_html, placeholder_html
+
+#: Where the site's palettes go, as in the Sphinx extension (one address for both editions of a site).
+EXPORT_PATH = "_static/palettes.json"
+EXPORT_FORMAT = 1
+DOWNLOAD_DIR = "_palettes"
+#: A palette is listed under each family that holds at least this share of its pixels (as in Sphinx).
+FAMILY_THRESHOLD = 0.10
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class Slot:
+    """One fence of a page: a palette use, a placeholder for a fence that failed validation, or an index."""
+
+    page: str
+    line: int
+    anchor: str
+    use: Use | None = None
+    error: str | None = None
+    index: IndexOptions | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A palette as the site lists it (index, ``palettes.json``)."""
+
+    page: str
+    docname: str
+    anchor: str
+    title: str
+    source: str
+    credit: str | None
+    manifest: str | None
+    image: str | None
+    swatches: tuple[SwatchView, ...]
+
+
+def anchor_for(src_uri: str, name: str | None, number: int) -> str:
+    """The palette's id: its ``:name:`` as an id, else ``palette-<page>-<n>`` (as Sphinx numbers them)."""
+    if name and name.strip():
+        return _identifier(name)
+    return _identifier(f"palette-{docname_of(src_uri).replace('/', '-')}-{number}")
+
+
+def docname_of(src_uri: str) -> str:
+    """The page's name without its suffix (``items/macaws.md`` → ``items/macaws``), as Sphinx names it."""
+    return posixpath.splitext(src_uri)[0]
+
+
+def _identifier(text: str) -> str:
+    """An id as docutils makes one: lower case, runs of other characters as one hyphen."""
+    ident = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return ident if ident[:1].isalpha() else f"palette-{ident}"
+
+
+class SiteWriter:
+    """Renders slots for one build, knowing the site's files; keeps the extra files it has to write."""
+
+    def __init__(self, config: MkDocsConfig, files: Files, settings: PaletteConfig, pages: dict[str, Page]):
+        self.config = config
+        self.settings = settings
+        self.pages = pages
+        self.by_path = {os.path.normpath(f.abs_src_path): f for f in files if f.abs_src_path}
+        self.outputs: dict[str, str] = {}
+        self._markdown = markdown_lib.Markdown(
+            extensions=config.markdown_extensions, extension_configs=config.mdx_configs
+        )
+
+    def records(self, slots: dict[str, list[Slot]]) -> list[Record]:
+        """Every successful palette of the site, by page name, then in page order."""
+        found = []
+        for uri in sorted(slots, key=docname_of):
+            for slot in slots[uri]:
+                use = slot.use
+                if use is None or use.result is None or use.result.palette is None:
+                    continue
+                view = self._view(slot, use, self.pages[uri])
+                found.append(
+                    Record(
+                        page=self.pages[uri].url,
+                        docname=docname_of(uri),
+                        anchor=slot.anchor,
+                        title=self._title(use),
+                        source=redact_url(use.options.source) if use.target.remote else use.options.source,
+                        credit=_plain(view.credit_html) if view.credit_html is not None else None,
+                        manifest=use.result.manifest_url,
+                        image=self._image(use, None) if use.options.show_image else None,
+                        swatches=view.swatches,
+                    )
+                )
+        return found
+
+    def render(self, slot: Slot, page: Page, records: list[Record]) -> str:
+        """The HTML that replaces one slot's marker."""
+        if slot.index is not None:
+            return self._index(slot.index, page, records)
+        if slot.use is None or slot.use.result is None or slot.use.result.palette is None:
+            message = slot.error or (slot.use and slot.use.result and slot.use.result.error) or "no palette"
+            classes = slot.use.options.classes if slot.use else ()
+            return placeholder_html(message, slot.anchor, classes)
+        return palette_html(self._view(slot, slot.use, page, with_downloads=True))
+
+    def _view(self, slot: Slot, use: Use, page: Page, with_downloads: bool = False) -> PaletteView:
+        result, options = use.result, use.options
+        assert result is not None and result.palette is not None
+        swatches = tuple(_swatch(s.hex, s.rgb, s.share) for s in result.palette.swatches)
+        title = self._title(use)
+        caption = self._inline(options.caption) if options.caption else None
+        if options.credit is not None:
+            credit = self._inline(options.credit)
+        elif not options.hide_credit and result.credit:
+            credit = escape(result.credit)
+        else:
+            credit = None
+        downloads: tuple[tuple[str, str], ...] = ()
+        if with_downloads and options.download:
+            downloads = self._downloads(page, slot.anchor, title, swatches)
+        return PaletteView(
+            anchor=slot.anchor,
+            swatches=swatches,
+            alt=options.alt or f"Colour palette of {title}: {len(swatches)} colours",
+            widths=options.widths,
+            classes=options.classes,
+            image_src=self._image(use, page) if options.show_image else None,
+            image_alt=title,
+            caption_html=caption,
+            credit_html=credit,
+            manifest_url=result.manifest_url,
+            downloads=downloads,
+        )
+
+    def _title(self, use: Use) -> str:
+        """The caption as text, or the IIIF label, or the image's file name (as in Sphinx)."""
+        if use.options.caption:
+            return _plain(self._inline(use.options.caption))
+        assert use.result is not None
+        if use.result.label:
+            return use.result.label
+        source = use.result.image_url or use.options.source
+        return source.rstrip("/").rsplit("/", 1)[-1] or source
+
+    def _image(self, use: Use, page: Page | None) -> str | None:
+        """The shown image: its URL, or a local image's address relative to ``page`` (site root if None)."""
+        assert use.result is not None
+        if use.target.remote:
+            return use.result.image_url
+        file = self.by_path.get(os.path.normpath(use.target.location))
+        if file is None:
+            return None
+        return file.url_relative_to(page.file) if page is not None else file.url
+
+    def _inline(self, text: str) -> str:
+        """Inline Markdown (caption, credit) with the site's extensions, without the paragraph around it."""
+        self._markdown.reset()
+        html = self._markdown.convert(text).strip()
+        if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+            html = html[3:-4]
+        return html
+
+    def _downloads(
+        self, page: Page, anchor: str, title: str, swatches: tuple[SwatchView, ...]
+    ) -> tuple[tuple[str, str], ...]:
+        stem = f"{docname_of(page.file.src_uri).replace('/', '-')}--{anchor}"
+        rows = [{"hex": s.hex, "share": s.share, "name": s.name} for s in swatches]
+        links = []
+        for suffix, text, label in (
+            (".gpl", gpl_text(title, rows), "GIMP palette (.gpl)"),
+            (".json", json_text(title, rows), "JSON"),
+        ):
+            path = f"{DOWNLOAD_DIR}/{stem}{suffix}"
+            self.outputs[path] = text
+            links.append((get_relative_url(path, page.url or "."), label))
+        return tuple(links)
+
+    def _index(self, options: IndexOptions, page: Page, records: list[Record]) -> str:
+        chosen = [r for r in records if any(fnmatch.fnmatchcase(r.docname, p) for p in options.patterns)]
+        if options.order == "title":
+            chosen.sort(key=lambda r: (r.title.casefold(), r.docname, r.anchor))
+        elif options.order == "share":
+            chosen.sort(key=lambda r: (-r.swatches[0].share, r.docname, r.anchor))
+        entries = []
+        for record in chosen:
+            same = record.page == page.url
+            href = (
+                ("" if same else get_relative_url(record.page or ".", page.url or ".")) + "#" + record.anchor
+            )
+            thumbnail = record.image
+            if thumbnail and "://" not in thumbnail:
+                thumbnail = get_relative_url(thumbnail, page.url or ".")
+            entries.append(IndexEntry(href, record.title or record.docname, record.swatches, thumbnail))
+        return index_html(entries, options.classes, FAMILY_THRESHOLD)
+
+
+def export_json(project: str, records: list[Record]) -> str:
+    """``palettes.json``: every palette of the site, in the Sphinx extension's format (same schema)."""
+    palettes = [
+        {
+            "page": r.page,
+            "docname": r.docname,
+            "anchor": r.anchor,
+            "title": r.title,
+            "source": r.source,
+            "credit": r.credit,
+            "manifest": r.manifest,
+            "swatches": [
+                {
+                    "hex": s.hex,
+                    "rgb": list(hex_to_rgb(s.hex)),
+                    "share": s.share,
+                    "name": s.name,
+                    "family": s.family,
+                }
+                for s in r.swatches
+            ],
+        }
+        for r in records
+    ]
+    document = {"format": EXPORT_FORMAT, "project": project, "palettes": palettes}
+    return json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _swatch(hex_code: str, rgb: tuple[int, int, int], share: float) -> SwatchView:
+    """A swatch as shown, its share kept to 6 decimals as the Sphinx extension keeps it."""
+    named = describe(rgb)
+    return SwatchView(hex_code, float(f"{share:.6f}"), named.name, named.family)
+
+
+def _plain(html: str) -> str:
+    return " ".join(unescape(_TAG.sub("", html)).split())

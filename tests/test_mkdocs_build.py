@@ -1,0 +1,218 @@
+"""The MkDocs plugin through real ``mkdocs build`` runs: palettes, warnings, strict mode, the cache, exports.
+
+Remote sources come from a local server (tests/httpserver.py); nothing here touches the internet.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from sphinx_palette import extract_palette
+from tests.httpserver import Response, json_response
+from tests.mkdocs_helpers import Project, summary_of, warnings_of
+from tests.remote_helpers import png
+
+pytest.importorskip("mkdocs")
+
+SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "palettes.schema.json"
+WARM = Path(__file__).resolve().parent / "mkdocs_projects" / "basic" / "docs" / "img" / "warm.png"
+
+
+def swatches(html: str) -> list[list[tuple[str, str]]]:
+    """``(hex, share)`` of each palette figure of a page, in order."""
+    figures = re.findall(r'<figure class="[^"]*\bpalette\b.*?</figure>', html, flags=re.S)
+    return [re.findall(r'data-hex="(#[0-9a-f]{6})"[^>]*data-share="([0-9.]+)"', f) for f in figures]
+
+
+@pytest.fixture
+def project(tmp_path) -> Project:
+    return Project.copy("basic", tmp_path / "site-src")
+
+
+def test_build_shows_the_palettes_extract_palette_computes(project):
+    done = project.build(strict=True)
+    assert done.returncode == 0, done.stderr
+    assert summary_of(done.stderr) == (2, 2, 0, 0)
+    expected = extract_palette(WARM.read_bytes(), 4, sort="lightness")
+    home = project.html("index.html")
+    assert swatches(home) == [[(s.hex, f"{s.share:.6f}") for s in expected]]
+    assert "Warm <em>blocks</em>" in home
+    assert '<p class="palette-credit">\nDrawn with OpenCV</p>' in home
+    assert 'class="extra palette palette-widths-share"' in home
+    # The fenced ````md example is shown as code, not run.
+    assert "not-a-real-image.png" in home
+    assert home.count("<figure") == 1
+    item = project.html("items/warm/index.html")
+    three = extract_palette(WARM.read_bytes(), 3)
+    assert [h for h, _ in swatches(item)[0]] == [s.hex for s in three]
+    # The image, relative to the page as MkDocs writes image links; downloads written and linked.
+    assert 'id="palette-warm"' in item
+    assert '<img src="../../img/warm.png"' in item
+    assert 'href="../../_palettes/items-warm--palette-warm.gpl"' in item
+    gpl = (project.root / "site" / "_palettes" / "items-warm--palette-warm.gpl").read_text()
+    assert gpl.startswith("GIMP Palette\n")
+    # The stylesheet and script of the Sphinx extension, served as assets.
+    assert "assets/sphinx-palette/sphinx-palette.css" in item
+    assert (project.root / "site" / "assets" / "sphinx-palette" / "sphinx-palette.js").is_file()
+
+
+def test_browse_index_and_palettes_json(project):
+    done = project.build(strict=True)
+    assert done.returncode == 0, done.stderr
+    browse = project.html("browse/index.html")
+    assert 'class="palette-index"' in browse
+    assert 'href="../items/warm/#palette-warm"' in browse
+    assert '<img alt="" class="palette-index-thumb" src="../img/warm.png"/>' in browse
+    document = json.loads((project.root / "site" / "_static" / "palettes.json").read_text())
+    jsonschema.validate(document, json.loads(SCHEMA.read_text()))
+    assert [p["docname"] for p in document["palettes"]] == ["index", "items/warm"]
+    assert document["palettes"][1]["page"] == "items/warm/"
+    assert document["project"] == "Palette test project"
+
+
+def test_rebuild_and_page_edit_compute_nothing(project):
+    assert summary_of(project.build().stderr)[1] == 2
+    again = project.build()
+    assert summary_of(again.stderr) == (2, 0, 2, 0)
+    page = project.root / "docs" / "index.md"
+    page.write_text(page.read_text() + "\nOne more paragraph.\n")
+    edited = project.build()
+    assert summary_of(edited.stderr) == (2, 0, 2, 0)
+    assert "One more paragraph." in project.html("index.html")
+
+
+def test_missing_image_fails_a_strict_build_and_shows_a_placeholder_otherwise(project):
+    project.write("items/broken.md", "# Broken\n\nText.\n\n```{palette} ../img/missing.png\n```\n")
+    strict = project.build(strict=True)
+    assert strict.returncode != 0
+    assert "items/broken.md:5: image file not found: ../img/missing.png [palette.source]" in strict.stderr
+    assert "Aborted with 1 warnings in strict mode" in strict.stdout + strict.stderr
+    relaxed = project.build()
+    assert relaxed.returncode == 0, relaxed.stderr
+    assert summary_of(relaxed.stderr)[3] == 1
+    html = project.html("items/broken/index.html")
+    assert '<div class="palette palette-error" id="palette-items-broken-0" role="note">' in html
+    assert "Palette unavailable." in html
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (":colors: 0", ":colors: must be from 1 to 32, not 0 [palette.option]"),
+        (":sort: rainbow", ":sort: must be one of "),
+        (":widths: wide", ":widths: must be share or equal, not 'wide'"),
+        (":colour: 3", 'unknown option: "colour"'),
+        (":caption:", 'the option ":caption:" needs a value'),
+    ],
+)
+def test_bad_options_warn_with_the_directives_messages(project, options, message):
+    project.write("bad.md", f"# Bad\n\n```{{palette}} img/warm.png\n{options}\n```\n")
+    done = project.build(strict=True)
+    assert done.returncode != 0
+    assert next(w for w in warnings_of(done.stderr) if w.startswith("bad.md:3: ")).startswith(
+        "bad.md:3: " + message.split(" [")[0]
+    ), done.stderr
+
+
+def test_bad_plugin_config_stops_the_build(project):
+    project.configure(colors=100)
+    done = project.build()
+    assert done.returncode != 0
+    assert "colors" in done.stderr and "an integer from 1 to 32" in done.stderr
+
+
+def test_remote_images_and_unreachable_urls(project, http_server):
+    http_server.route("/red.png", Response(headers={"Content-Type": "image/png"}, body=png([(220, 20, 30)])))
+    http_server.route("/gone.png", Response(status=404))
+    project.write(
+        "remote.md",
+        f"# Remote\n\n```{{palette}} {http_server.url('/red.png')}\n:colors: 2\n:show-image:\n```\n\n"
+        f"```{{palette}} {http_server.url('/gone.png')}\n```\n",
+    )
+    strict = project.build(strict=True)
+    assert strict.returncode != 0
+    assert re.search(r"remote\.md:8: .*404.*\[palette\.fetch\]", strict.stderr), strict.stderr
+    relaxed = project.build()
+    assert relaxed.returncode == 0
+    html = project.html("remote/index.html")
+    assert swatches(html)[0][0][0] == "#dc141e"
+    assert f'<img src="{http_server.url("/red.png")}"' in html
+    assert "palette-error" in html
+
+
+def test_iiif_manifest_label_and_credit(project, http_server):
+    image = http_server.url("/plate.png")
+    http_server.route(
+        "/plate.png", Response(headers={"Content-Type": "image/png"}, body=png([(20, 40, 200)]))
+    )
+    http_server.route("/manifest.json", json_response(manifest(http_server.url("/manifest.json"), image)))
+    project.write(
+        "iiif.md", f"# IIIF\n\n```{{palette}} {http_server.url('/manifest.json')}\n:colors: 2\n```\n"
+    )
+    done = project.build(strict=True)
+    assert done.returncode == 0, done.stderr
+    html = project.html("iiif/index.html")
+    assert swatches(html)[0][0][0] == "#1428c8"
+    assert 'aria-label="Colour palette of Blue plate: ' in html
+    assert "Test Library" in html and 'class="palette-manifest reference external"' in html
+
+
+def test_offline_builds_use_the_cache_and_warn_without_it(project, http_server):
+    http_server.route("/red.png", Response(headers={"Content-Type": "image/png"}, body=png([(220, 20, 30)])))
+    project.write("remote.md", f"# Remote\n\n```{{palette}} {http_server.url('/red.png')}\n```\n")
+    offline = project.build(env={"SPHINX_PALETTE_OFFLINE": "1"})
+    assert "remote.md:3: offline build and no cached copy" in offline.stderr
+    assert not http_server.requests
+    assert project.build(strict=True).returncode == 0
+    seen = len(http_server.requests)
+    project.configure(offline=True)
+    again = project.build(strict=True)
+    assert again.returncode == 0, again.stderr
+    assert len(http_server.requests) == seen
+    assert summary_of(again.stderr)[3] == 0
+
+
+def manifest(manifest_id: str, image: str) -> dict:
+    """A IIIF Presentation 3 manifest of one canvas painted with ``image`` (no image service)."""
+    canvas = manifest_id + "/canvas/1"
+    return {
+        "@context": "http://iiif.io/api/presentation/3/context.json",
+        "id": manifest_id,
+        "type": "Manifest",
+        "label": {"en": ["Blue plate"]},
+        "requiredStatement": {"label": {"en": ["Attribution"]}, "value": {"en": ["Test Library"]}},
+        "items": [
+            {
+                "id": canvas,
+                "type": "Canvas",
+                "width": 64,
+                "height": 64,
+                "items": [
+                    {
+                        "id": canvas + "/page",
+                        "type": "AnnotationPage",
+                        "items": [
+                            {
+                                "id": canvas + "/page/1",
+                                "type": "Annotation",
+                                "motivation": "painting",
+                                "target": canvas,
+                                "body": {
+                                    "id": image,
+                                    "type": "Image",
+                                    "format": "image/png",
+                                    "width": 64,
+                                    "height": 64,
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
