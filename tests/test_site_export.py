@@ -78,12 +78,17 @@ def test_parallel_build_is_byte_identical(builds) -> None:
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
 
 
+def _first(pattern: str, text: str) -> str:
+    """The first group of the first match of ``pattern``, which must match."""
+    found = re.search(pattern, text)
+    assert found is not None, pattern
+    return found.group(1)
+
+
 def test_gpl_download_is_a_gimp_palette(builds) -> None:
     serial, _ = builds
     page = (serial / "items" / "carrots.html").read_text(encoding="utf-8")
-    found = re.search(r'href="([^"]+\.gpl)" download', page)
-    assert found is not None
-    href = found.group(1)
+    href = _first(r'href="([^"]+\.gpl)" download', page)
     text = (serial / "items" / href).resolve().read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == "GIMP Palette"
@@ -106,8 +111,6 @@ def test_gpl_download_is_a_gimp_palette(builds) -> None:
 def test_custom_properties_on_each_block(builds) -> None:
     serial, _ = builds
     page = (serial / "items" / "carrots.html").read_text(encoding="utf-8")
-    found = re.search(r'<figure class="palette[^"]*" id="palette-carrots" style="([^"]+)"', page)
-    assert found is not None
-    figure = found.group(1)
+    figure = _first(r'<figure class="palette[^"]*" id="palette-carrots" style="([^"]+)"', page)
     properties = dict(item.split(":") for item in figure.split(";"))
     assert list(properties) == [f"--palette-{i}" for i in range(1, 7)]
