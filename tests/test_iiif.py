@@ -370,7 +370,6 @@ def test_manifest_21_canvases(canvas, name):
     request = resolve("https://x/m.json", manifest21(INFOS2), canvas=canvas, get_json=get_json)
     assert request.image_url == f"{BASE}/2/{name}/full/512,/0/default.jpg"
     assert request.region_done
-    assert request.canvas == canvas
     assert request.manifest_url == "https://x/m.json"
     assert request.label == "The book"
     assert request.credit == "Provided by Example Library & friends"
@@ -464,5 +463,4 @@ def test_manifest_through_local_server(http_server):
     document = get_json(url)
     request = resolve(url, document, canvas=3, get_json=get_json)
     assert request.image_url == f"{base}/leaf/full/1000,750/0/default.jpg"
-    assert request.canvas == 3
     assert [r.path for r in http_server.requests] == ["/manifest.json", "/iiif/leaf/info.json"]

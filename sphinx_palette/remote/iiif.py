@@ -50,7 +50,6 @@ class ImageRequest:
     manifest_url: str | None = None
     label: str | None = None
     credit: str | None = None
-    canvas: int | None = None
     crop: Region | None = field(default=None, compare=True)
 
 
@@ -451,7 +450,6 @@ def _from_manifest(
         manifest_url=url,
         label=label,
         credit=credit,
-        canvas=canvas,
         crop=crop,
     )
 
