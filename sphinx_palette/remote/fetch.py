@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -28,6 +28,9 @@ from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from . import http_headers, net_errors
 from .deadline import Guard, install_deadline_adapter, watchdog
 from .urls import FETCHED_SCHEMES, is_url, redact_url, url_problem
+
+if TYPE_CHECKING:
+    from .politeness import HostGate
 
 __all__ = [
     "FetchError",
@@ -131,6 +134,8 @@ class _Call:
     guard: Guard
     auth_origin: tuple[str, int] | None
     auth: tuple[str, str] | None
+    #: Shared with other fetching threads: holds requests back while a host is paused (`politeness`).
+    gate: HostGate | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -209,6 +214,13 @@ def _one_request(
     remaining = call.remaining()
     if remaining <= 0:
         raise call.timed_out()
+    if call.gate is not None:
+        if not call.gate.wait(url, call.deadline):
+            wait = seconds(call.gate.paused_for(url))
+            raise FetchError(
+                call.url, "server busy", f"the host asked for a pause of {wait}, past the deadline"
+            )
+        remaining = call.remaining()
     auth = call.auth if call.auth and _origin(url) == call.auth_origin else None
     try:
         return session.get(
@@ -285,16 +297,19 @@ def fetch(
     last_modified: str | None = None,
     session: requests.Session | None = None,
     accept: str | None = None,
+    gate: HostGate | None = None,
 ) -> FetchResult:
     """Fetch ``url`` (http or https) within the limits of ``settings``.
 
-    With ``etag`` and/or ``last_modified`` from an earlier result, the request is conditional and
-    an unchanged resource comes back as ``status=304`` with ``content=None``.  Connection errors,
-    429 and 5xx are retried (at most ``settings.max_tries`` tries) with exponential back-off or the
-    server's ``Retry-After``, never beyond the deadline.  ``accept`` sets the Accept header.
+        With ``etag`` and/or ``last_modified`` from an earlier result, the request is conditional and
+        an unchanged resource comes back as ``status=304`` with ``content=None``.  Connection errors,
+        429 and 5xx are retried (at most ``settings.max_tries`` tries) with exponential back-off or the
+        server's ``Retry-After``, never beyond the deadline.  ``accept`` sets the Accept header.  A ``gate``
+    (`sphinx_palette.remote.politeness.HostGate`) shared by fetching threads is told of every ``Retry-After``
+    and holds every request to a paused host back, so one 429 pauses that host for all of them.
 
-    Raises :class:`FetchError` for anything else: other 4xx, too many redirects or a loop, a scheme
-    other than http(s), a body over ``max_bytes``, the deadline, TLS failures.
+        Raises :class:`FetchError` for anything else: other 4xx, too many redirects or a loop, a scheme
+        other than http(s), a body over ``max_bytes``, the deadline, TLS failures.
     """
     _check_url(url, url, redirect=False)
     start, auth = _split_credentials(url)
@@ -321,6 +336,7 @@ def fetch(
                 guard=guard,
                 auth_origin=_origin(start) if auth else None,
                 auth=auth,
+                gate=gate,
             )
             return _fetch_with_retries(call, session, start, headers, etag, last_modified)
     finally:
@@ -346,6 +362,8 @@ def _fetch_with_retries(
                 raise FetchError(call.url, failure.reason, detail) from None
             if failure.retry_after is not None:
                 wait = failure.retry_after
+                if call.gate is not None:
+                    call.gate.pause(start, wait)
                 if wait >= call.remaining():
                     raise FetchError(
                         call.url,

@@ -1,27 +1,34 @@
 """From what an author wrote to a palette: read or fetch the image, resolve IIIF, consult the cache.
 
-`PaletteService` is the one object the Sphinx layer talks to. It knows nothing of Sphinx: it takes a
-`PaletteRequest` and returns a `PaletteResult` whose ``error`` and ``notices`` the caller turns into warnings.
+`PaletteService` is the one object the front ends talk to. It knows nothing of Sphinx: it takes a
+`PaletteRequest` (or many, `PaletteService.resolve_many`) and returns a `PaletteResult` whose ``error`` and
+``notices`` the caller turns into warnings. It is safe to use from several threads at once: each source is
+resolved in two stages, `prepare` (cache, fetch, IIIF; threads) and `compute` (the engine; any process).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..engine import Palette, PaletteError, extract_palette
+from ..engine import Palette
 from ..engine.region import Region
 from . import iiif
 from .cache import CacheError, PaletteCache, RemoteRecord, content_hash, is_cacheable, palette_key
+from .compute import Computed, ComputeTask, Prepared, compute
 from .fetch import FetchError, FetchSettings, fetch, make_session
-from .urls import redact_url, url_problem
+from .politeness import HostGate
+from .urls import is_url, redact_url, url_problem
 
 if TYPE_CHECKING:
     import requests
+
+    from .batch import BatchJob, BatchOptions, BatchOutcome, BatchProgress
 
 #: Sent when a IIIF document is expected, for servers that negotiate between JSON-LD and HTML.
 JSON_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
@@ -84,15 +91,20 @@ class PaletteService:
         remote_ttl: float = 86400.0,
         offline: bool = False,
         clock: Callable[[], float] = time.time,
+        gate: HostGate | None = None,
     ) -> None:
         self.cache = cache
         self.fetch_settings = fetch_settings
         self.remote_ttl = remote_ttl
         self.offline = offline
         self.clock = clock
+        #: Per-host limits and pauses shared by every thread fetching for this service.
+        self.gate = gate or HostGate()
         self.cache_error: str | None = None
-        self._deadline = float("inf")
-        self._session: requests.Session | None = None
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+        self._url_locks: dict[str, threading.Lock] = {}
         # Failures already reported: by source and request (what a directive asked for), and by fetched URL
         # (so a URL that failed is neither fetched again nor reported again, whichever directive uses it).
         self._failures: dict[str, tuple[str, str]] = {}
@@ -100,40 +112,88 @@ class PaletteService:
 
     def from_file(self, path: str | Path, request: PaletteRequest) -> PaletteResult:
         """The palette of a local image file."""
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError:
-            return _failed("source", f"image file not found: {request.source}")
-        except OSError as exc:
-            return _failed("source", f"cannot read image file {request.source}: {exc.strerror or exc}")
-        result = PaletteResult()
-        self._palette(data, request, request.region, result)
-        return result
+        return self.complete(self.prepare_file(path, request))
 
     def from_url(self, url: str, request: PaletteRequest) -> PaletteResult:
         """The palette of an http(s) image, IIIF image service or IIIF manifest at ``url``."""
+        return self.complete(self.prepare_url(url, request))
+
+    def prepare(self, request: PaletteRequest, location: str | Path | None = None) -> Prepared:
+        """First stage for ``request``: its image bytes (or its cached palette, or its failure).
+
+        ``location`` is where the source is: a URL, or the path of a local file (by default
+        ``request.source``). Safe to call from several threads at once.
+        """
+        where = request.source if location is None else location
+        if isinstance(where, str) and is_url(where):
+            return self.prepare_url(where, request)
+        return self.prepare_file(where, request)
+
+    def prepare_file(self, path: str | Path, request: PaletteRequest) -> Prepared:
+        """First stage for a local image file: read it, look its palette up in the cache."""
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            return Prepared(_failed("source", f"image file not found: {request.source}"))
+        except OSError as exc:
+            message = f"cannot read image file {request.source}: {exc.strerror or exc}"
+            return Prepared(_failed("source", message))
+        return self._task(data, request, request.region, PaletteResult(), None)
+
+    def prepare_url(self, url: str, request: PaletteRequest) -> Prepared:
+        """First stage for a URL: the cache within the TTL, else a (conditional) fetch; IIIF resolved."""
         shown = redact_url(url)
         problem = url_problem(url)
         if problem is not None:
-            return _failed("source", f"cannot fetch {shown}: {problem}")
+            return Prepared(_failed("source", f"cannot fetch {shown}: {problem}"))
         # A URL that failed once fails for every later use in this build; report it once.
         failure_key = f"{url}#{request.canvas}#{request.region}"
         if failure_key in self._failures:
             subtype, message = self._failures[failure_key]
-            return PaletteResult(error=message, subtype=subtype, repeated=True)
+            return Prepared(PaletteResult(error=message, subtype=subtype, repeated=True))
         result = PaletteResult()
         # One deadline for the whole chain (manifest, info.json, image): palette_timeout bounds the image.
-        self._deadline = time.monotonic() + self.fetch_settings.timeout
+        deadline = time.monotonic() + self.fetch_settings.timeout
         try:
-            self._resolve_and_extract(url, request, result)
+            return self._resolve(url, request, result, deadline)
         except SourceFailure as exc:
             self._failures[failure_key] = (exc.subtype, str(exc))
             result.error, result.subtype, result.origin = str(exc), exc.subtype, "failed"
             result.repeated = exc.repeated
+            return Prepared(result)
+
+    def complete(self, prepared: Prepared, computed: Computed | None = None) -> PaletteResult:
+        """Last stage: the result of ``prepared``, computing its palette here unless ``computed`` is given.
+
+        A computed palette is written to the cache at once, so an interrupted batch keeps its work.
+        """
+        result, task = prepared.result, prepared.task
+        if task is None:
+            return result
+        if computed is None:
+            computed = compute(task)
+        if computed.palette is None:
+            result.error, result.subtype, result.origin = computed.error, "image", "failed"
+            return result
+        palette = computed.palette
+        result.palette, result.origin = palette, "computed"
+        self._store(lambda: self.cache.put_palette(task.key, palette))
         return result
 
-    def _resolve_and_extract(self, url: str, request: PaletteRequest, result: PaletteResult) -> None:
-        data, content_type = self._get(url, result)
+    def resolve_many(
+        self,
+        jobs: Iterable[BatchJob],
+        options: BatchOptions | None = None,
+        *,
+        progress: Callable[[BatchProgress], None] | None = None,
+    ) -> Iterator[BatchOutcome]:
+        """Resolve many requests at once, yielding each outcome as it completes; see `remote.batch`."""
+        from .batch import BatchOptions, resolve_many
+
+        return resolve_many(self, jobs, options or BatchOptions(), progress=progress)
+
+    def _resolve(self, url: str, request: PaletteRequest, result: PaletteResult, deadline: float) -> Prepared:
+        data, content_type = self._get(url, result, deadline)
         region = request.region
         image_url = url
         if not iiif.is_image_request(url) and iiif.looks_like_json(data, content_type):
@@ -147,7 +207,7 @@ class PaletteService:
                     canvas=request.canvas,
                     region=region,
                     target=IIIF_TARGET,
-                    get_json=lambda u: _parse_json(u, self._get(u, result, accept=JSON_ACCEPT)[0]),
+                    get_json=lambda u: _parse_json(u, self._get(u, result, deadline, accept=JSON_ACCEPT)[0]),
                 )
             except iiif.IIIFError as exc:
                 raise SourceFailure("iiif", f"{shown}: {exc}") from None
@@ -159,12 +219,21 @@ class PaletteService:
             result.label, result.credit = resolved.label, resolved.credit
             # A scaled-down derivative needs the region as the resolver restated it (fractions, not pixels).
             region = None if resolved.region_done else resolved.crop
-            data, content_type = self._get(image_url, result)
+            data, content_type = self._get(image_url, result, deadline)
         result.image_url = redact_url(image_url)
-        self._palette(data, request, region, result, content_type=content_type)
+        return self._task(data, request, region, result, content_type)
 
-    def _get(self, url: str, result: PaletteResult, accept: str | None = None) -> tuple[bytes, str | None]:
+    def _get(
+        self, url: str, result: PaletteResult, deadline: float, accept: str | None = None
+    ) -> tuple[bytes, str | None]:
         """Bytes of ``url``: from the cache within the TTL or offline, else by a (conditional) request."""
+        # One thread per URL at a time: a manifest shared by many canvases is fetched once, then cached.
+        with self._url_lock(url):
+            return self._get_locked(url, result, deadline, accept)
+
+    def _get_locked(
+        self, url: str, result: PaletteResult, deadline: float, accept: str | None
+    ) -> tuple[bytes, str | None]:
         record = self.cache.get_remote(url)
         cached = self.cache.get_blob(record.blob) if record else None
         now = self.clock()
@@ -179,7 +248,7 @@ class PaletteService:
             )
         elif url in self._fetch_failures:
             raise SourceFailure("fetch", self._fetch_failures[url], repeated=True)
-        remaining = self._deadline - time.monotonic()
+        remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise SourceFailure(
                 "fetch",
@@ -187,14 +256,19 @@ class PaletteService:
                 "for this image went on the IIIF documents before it",
             )
         try:
-            response = fetch(
-                url,
-                replace(self.fetch_settings, timeout=min(remaining, self.fetch_settings.timeout)),
-                etag=record.etag if cached is not None and record else None,
-                last_modified=record.last_modified if cached is not None and record else None,
-                session=self._get_session(),
-                accept=accept,
-            )
+            with self.gate.slot(url):
+                response = fetch(
+                    url,
+                    replace(
+                        self.fetch_settings,
+                        timeout=min(deadline - time.monotonic(), self.fetch_settings.timeout),
+                    ),
+                    etag=record.etag if cached is not None and record else None,
+                    last_modified=record.last_modified if cached is not None and record else None,
+                    session=self._get_session(),
+                    accept=accept,
+                    gate=self.gate,
+                )
         except FetchError as exc:
             self._fetch_failures[url] = str(exc)
             if record and cached is not None:
@@ -232,15 +306,15 @@ class PaletteService:
         _note_checked(result, now)
         return data, response.content_type
 
-    def _palette(
+    def _task(
         self,
         data: bytes,
         request: PaletteRequest,
         region: Region | None,
         result: PaletteResult,
-        *,
-        content_type: str | None = None,
-    ) -> None:
+        content_type: str | None,
+    ) -> Prepared:
+        """The palette from the cache (a finished result), or what to compute it from."""
         parameters = {
             "colors": request.colors,
             "sort": request.sort,
@@ -251,23 +325,18 @@ class PaletteService:
         cached = self.cache.get_palette(key)
         if cached is not None:
             result.palette, result.origin = cached, "cache"
-            return
-        try:
-            palette = extract_palette(
-                data, request.colors, sort=request.sort, seed=request.seed, region=region
-            )
-        except PaletteError as exc:
-            where = result.image_url or request.source
-            said = f"the server said {content_type}"
-            hint = (
-                f" ({said})" if content_type and "image" not in content_type and said not in str(exc) else ""
-            )
-            if content_type and "html" in content_type and "HTML" in str(exc):
-                hint = ""
-            result.error, result.subtype, result.origin = f"{where}: {exc}{hint}", "image", "failed"
-            return
-        result.palette, result.origin = palette, "computed"
-        self._store(lambda: self.cache.put_palette(key, palette))
+            return Prepared(result)
+        task = ComputeTask(
+            key=key,
+            data=data,
+            colors=request.colors,
+            sort=request.sort,
+            seed=request.seed,
+            region=region,
+            where=result.image_url or request.source,
+            content_type=content_type,
+        )
+        return Prepared(result, task)
 
     def _store(self, write: Callable[[], object]) -> None:
         try:
@@ -277,14 +346,25 @@ class PaletteService:
 
     def close(self) -> None:
         """Close pooled HTTP connections; the service stays usable and reconnects when needed."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+            self._local = threading.local()
+        for session in sessions:
+            session.close()
 
     def _get_session(self) -> requests.Session:
-        if self._session is None:
-            self._session = make_session(self.fetch_settings)
-        return self._session
+        # One session per thread: connections are reused by the thread that opened them.
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = make_session(self.fetch_settings)
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _url_lock(self, url: str) -> threading.Lock:
+        with self._lock:
+            return self._url_locks.setdefault(url, threading.Lock())
 
 
 def _failed(subtype: str, message: str) -> PaletteResult:

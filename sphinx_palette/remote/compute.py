@@ -1,0 +1,74 @@
+"""The compute stage of the palette service: image bytes in, a palette (or why not) out.
+
+Everything here is plain, picklable data and a module-level function, so the stage runs in this process,
+in a process pool or on a Dask worker alike. The fetch stage (`PaletteService.prepare`) makes a
+`ComputeTask`; `compute` turns it into `Computed`; `PaletteService.complete` stores the palette.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..engine import Palette, PaletteError, extract_palette
+from ..engine.region import Region
+
+if TYPE_CHECKING:
+    from .service import PaletteResult
+
+__all__ = ["ComputeTask", "Computed", "Prepared", "compute"]
+
+
+@dataclass(frozen=True)
+class ComputeTask:
+    """What to compute a palette from: the image bytes and the request's parameters.
+
+    ``key`` is the palette's key in the content-addressed cache; ``where`` names the image in messages
+    (the redacted URL or the source as written); ``content_type`` is what the server said it sent.
+    """
+
+    key: str
+    data: bytes
+    colors: int
+    sort: str
+    seed: int
+    region: Region | None
+    where: str
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Computed:
+    """The palette of a `ComputeTask`, or the message saying why there is none."""
+
+    palette: Palette | None
+    error: str | None = None
+
+
+@dataclass
+class Prepared:
+    """The outcome of the first stage: a finished ``result`` (``task`` is None), or a task to compute."""
+
+    result: PaletteResult
+    task: ComputeTask | None = None
+
+
+def compute(task: ComputeTask) -> Computed:
+    """The palette of ``task`` (in whatever process runs this); a bad image gives ``Computed.error``."""
+    try:
+        palette = extract_palette(task.data, task.colors, sort=task.sort, seed=task.seed, region=task.region)
+    except PaletteError as exc:
+        return Computed(None, f"{task.where}: {exc}{_hint(task.content_type, str(exc))}")
+    return Computed(palette)
+
+
+def _hint(content_type: str | None, message: str) -> str:
+    """`` (the server said text/html)`` when what was sent is not an image and the message is silent on it."""
+    if not content_type or content_type.startswith("image/"):
+        return ""
+    said = f"the server said {content_type}"
+    # The engine recognises some non-images itself ("an HTML page"); saying it twice reads badly.
+    recognised = content_type.rpartition("/")[2].upper()
+    if said in message or recognised in message:
+        return ""
+    return f" ({said})"
