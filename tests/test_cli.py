@@ -17,6 +17,14 @@ from sphinx_palette.engine.names import describe
 TRUE_COLOUR = "\x1b[48;2;"
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path, monkeypatch):
+    """The user cache directory (platformdirs follows XDG_CACHE_HOME) inside the test's temporary folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.delenv("SPHINX_PALETTE_OFFLINE", raising=False)
+    return tmp_path / "xdg-cache" / "sphinx-palette"
+
+
 @pytest.fixture
 def image(tmp_path):
     """A PNG of three flat colours, 50/30/20."""
@@ -40,9 +48,10 @@ def test_text(capsys, image, monkeypatch):
     status, out, err = run(capsys, "extract", str(image))
     assert (status, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].split() == ["hex", "rgb", "share"]
-    assert lines[1].split() == ["#c81e1e", "200", "30", "30", "50.0%"]
-    assert lines[3].split() == ["#fadc5a", "250", "220", "90", "20.0%"]
+    assert lines[0].split() == ["hex", "rgb", "share", "name"]
+    first = describe((200, 30, 30))
+    assert lines[1].split() == ["#c81e1e", "200", "30", "30", "50.0%", first.name, f"({first.family})"]
+    assert lines[3].split()[:5] == ["#fadc5a", "250", "220", "90", "20.0%"]
     assert TRUE_COLOUR not in out  # captured stdout is not a terminal
 
 
@@ -70,7 +79,8 @@ def test_json(capsys, image):
     assert status == 0
     data = json.loads(out)
     assert [s["hex"] for s in data["swatches"]] == ["#c81e1e", "#1478c8", "#fadc5a"]
-    assert out.startswith('{\n  "swatches"')
+    assert out.startswith('{\n  "name": "flag",\n  "source": ')
+    assert data["swatches"][0]["name"] == describe((200, 30, 30)).name
 
 
 def test_css(capsys, image):
@@ -78,10 +88,11 @@ def test_css(capsys, image):
     assert status == 0
     assert ":root {" in out and out.rstrip().endswith("}")
     declarations = [line.strip() for line in out.splitlines() if line.strip().startswith("--palette-")]
+    names = [describe(rgb).name for rgb in ((200, 30, 30), (20, 120, 200), (250, 220, 90))]
     assert declarations == [
-        "--palette-1: #c81e1e; /* 50.0% */",
-        "--palette-2: #1478c8; /* 30.0% */",
-        "--palette-3: #fadc5a; /* 20.0% */",
+        f"--palette-1: #c81e1e; /* 50.0%, {names[0]} */",
+        f"--palette-2: #1478c8; /* 30.0%, {names[1]} */",
+        f"--palette-3: #fadc5a; /* 20.0%, {names[2]} */",
     ]
 
 
@@ -128,12 +139,23 @@ def test_bad_file_is_one_line_and_status_1(capsys, tmp_path, content, message):
     assert out == ""
     assert err.count("\n") == 1
     assert err.startswith("sphinx-palette: error: ") and message in err
+    # The message names the file (issue 14, item 8).
+    assert str(path) in err
 
 
 def test_missing_file(capsys, tmp_path):
     status, _, err = run(capsys, "extract", str(tmp_path / "missing.jpg"))
     assert status == 1
-    assert err.startswith("sphinx-palette: error: cannot read") and "missing.jpg" in err
+    assert err.startswith("sphinx-palette: error: image file not found") and "missing.jpg" in err
+
+
+def test_version(capsys):
+    from sphinx_palette import __version__
+
+    with pytest.raises(SystemExit) as excinfo:
+        cli.main(["--version"])
+    assert excinfo.value.code == 0
+    assert capsys.readouterr().out == f"sphinx-palette {__version__}\n"
 
 
 @pytest.mark.parametrize(
@@ -148,6 +170,10 @@ def test_missing_file(capsys, tmp_path):
         ["extract", "x.png", "--sort", "x"],
         ["extract", "x.png", "--format", "svg"],
         ["extract", "x.png", "--region", "left"],
+        ["extract", "x.png", "--canvas", "0"],
+        ["extract", "x.png", "--timeout", "-1"],
+        ["extract", "x.png", "--max-bytes", "many"],
+        ["extract", "x.png", "--cache-dir", "a", "--no-cache"],
     ],
 )
 def test_argument_errors_exit_2(capsys, argv):

@@ -218,9 +218,9 @@ def test_bad_inputs(image, message):
 # --- Palette / Swatch -----------------------------------------------------------------------------------
 
 
-def test_palette_dict_round_trip():
+def test_palette_record_round_trip():
     palette = extract_palette(sort_image(), 4)
-    data = json.loads(json.dumps(palette.to_dict()))
+    data = json.loads(json.dumps(palette.to_record()))
     assert Palette.from_dict(data) == palette
     assert data["swatches"][0] == {
         "hex": palette.hexes[0],

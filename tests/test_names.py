@@ -253,3 +253,40 @@ def test_rejects_invalid_triples(bad: tuple[int, ...]) -> None:
         nearest_css_name(bad)
     with pytest.raises(ValueError):
         hue_family(bad)
+
+
+@given(rgb_triples)
+def test_name_never_contradicts_family(rgb: tuple[int, int, int]) -> None:
+    named = describe(rgb)
+    assert hue_family(CSS_COLOURS[named.name]) == named.family
+
+
+# Colours a person would name, with the family they would give and the keywords that read right for
+# them. The first two are the ones the nearest-in-Oklab lookup got wrong (midnightblue, darkslategray).
+PERSON_TABLE = [
+    ("#1c1f14", "black", {"black"}),
+    ("#4d3a0c", "brown", {"saddlebrown", "sienna"}),
+    ("#2a1a0a", "black", {"black"}),
+    ("#101828", "black", {"black"}),
+    ("#6b4f3a", "brown", {"saddlebrown", "sienna"}),
+    ("#8b5a2b", "brown", {"saddlebrown", "sienna"}),
+    ("#c2b280", "brown", {"tan", "burlywood"}),
+    ("#f2efe6", "white", {"linen", "oldlace", "floralwhite", "whitesmoke"}),
+    ("#f5f5dc", "white", {"beige"}),
+    ("#5a5a50", "grey", {"dimgray"}),
+    ("#3a5f0b", "green", {"darkgreen", "darkolivegreen", "olivedrab", "forestgreen"}),
+    ("#4b5320", "green", {"darkolivegreen"}),
+    ("#1a2a4f", "blue", {"midnightblue", "navy", "darkslateblue"}),
+    ("#2e86c1", "blue", {"steelblue"}),
+    ("#c0392b", "red", {"firebrick", "brown", "crimson"}),
+    ("#f4d03f", "yellow", {"gold"}),
+    ("#7d3c98", "purple", {"rebeccapurple", "darkorchid", "purple"}),
+    ("#ff69b4", "pink", {"hotpink"}),
+]
+
+
+@pytest.mark.parametrize(("code", "family", "names"), PERSON_TABLE)
+def test_colours_a_person_would_name(code: str, family: str, names: set[str]) -> None:
+    named = describe(hex_to_rgb(code))
+    assert named.family == family
+    assert named.name in names

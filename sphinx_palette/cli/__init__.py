@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 
+from .. import __version__
 from ..engine import PaletteError
 from . import extract
 from .common import PROG
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one subparser per subcommand."""
     parser = argparse.ArgumentParser(prog=PROG, description="Colour palettes of images.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for subcommand in SUBCOMMANDS:
         subcommand.add_parser(commands)

@@ -1,7 +1,8 @@
-"""``sphinx-palette extract IMAGE``: print the palette of one image in one of several formats.
+"""``sphinx-palette extract SOURCE``: print the palette of one image, as the directive would compute it.
 
-``sphinx-palette extract IMAGE [--colors N] [--sort ...] [--format text|json|css|gpl] [--region R]`` prints
-the palette of a local image (``-`` reads the image bytes from standard input).
+``SOURCE`` is whatever ``.. palette::`` accepts: a local image, an http(s) image URL, a IIIF image service
+or a IIIF manifest (``--canvas N`` picks its canvas), or ``-`` for image bytes on standard input. The same
+option checks, limits (``--timeout``, ``--max-bytes``), cache and offline switch apply as in a build.
 """
 
 from __future__ import annotations
@@ -10,25 +11,41 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
-from ..engine import SORTS, Palette, extract_palette
+from .. import __version__
+from ..engine import SORTS, Palette, PaletteError, extract_palette
 from ..engine.exports import gpl_text, percent
 from ..engine.names import describe
-from .common import colour_count, native_stderr_silenced, region_argument
+from ..options import MAX_CANVAS, OptionError, parse_palette_options
+from ..remote.cache import PaletteCache
+from ..remote.fetch import FetchSettings
+from ..remote.service import PaletteResult, PaletteService
+from ..remote.urls import is_url, redact_url
+from ..settings import MAX_DIRECTIVE_COLORS, SETTINGS, PaletteConfig, Setting
+from .common import PROG, native_stderr_silenced, region_argument
+
+_TIMEOUT = next(s for s in SETTINGS if s.name == "timeout")
+_MAX_BYTES = next(s for s in SETTINGS if s.name == "max_bytes")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``extract`` and its options."""
     parser = commands.add_parser(
         "extract",
-        help="print the colour palette of an image",
-        description="Print the colour palette of an image file (or of image bytes on stdin with '-').",
+        help="print the colour palette of an image, URL or IIIF resource",
+        description=(
+            "Print the colour palette of SOURCE: an image file, an http(s) image URL, a IIIF image service "
+            "or manifest, or - to read image bytes from stdin. Remote palettes are cached as in a build."
+        ),
     )
-    parser.add_argument("image", metavar="IMAGE", help="image file, or - to read the image from stdin")
+    parser.add_argument("source", metavar="SOURCE", help="image file, URL, IIIF service or manifest, or -")
     parser.add_argument(
-        "--colors", "-n", type=colour_count, default=5, metavar="N", help="number of colours (default 5)"
+        "--colors", "-n", metavar="N", help=f"number of colours, 1 to {MAX_DIRECTIVE_COLORS} (default 5)"
     )
     parser.add_argument("--sort", choices=SORTS, default="share", help="swatch order (default share)")
     parser.add_argument(
@@ -40,21 +57,150 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="R",
         help="IIIF region: full, square, x,y,w,h or pct:x,y,w,h",
     )
+    parser.add_argument(
+        "--canvas", metavar="N", help=f"canvas of a IIIF manifest, 1 to {MAX_CANVAS} (default 1)"
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        type=Path,
+        help=f"cache directory (default: the user cache directory, {default_cache_dir()})",
+    )
+    where.add_argument("--no-cache", action="store_true", help="use a temporary cache, removed afterwards")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="never use the network: cached copies only (also SPHINX_PALETTE_OFFLINE=1)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_setting_type(_TIMEOUT),
+        default=_TIMEOUT.default,
+        metavar="S",
+        help=f"seconds for one remote image, IIIF documents included (default {_TIMEOUT.default})",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=_setting_type(_MAX_BYTES),
+        default=_MAX_BYTES.default,
+        metavar="N",
+        help=f"largest download accepted, in bytes (default {_MAX_BYTES.default})",
+    )
     parser.set_defaults(run=_run_extract)
 
 
+def default_cache_dir() -> Path:
+    """The user cache directory (``platformdirs``), e.g. ``~/.cache/sphinx-palette`` on Linux."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("sphinx-palette", appauthor=False))
+
+
+def _setting_type(setting: Setting) -> Callable[[str], object]:
+    """argparse type: a value of a `Setting`, parsed and checked as ``-D palette_<name>=...`` is."""
+
+    def parse(text: str) -> object:
+        try:
+            value = setting.parse(text)
+        except ValueError:
+            value = text
+        if not setting.accepts(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not valid (expected {setting.expected})")
+        return value
+
+    return parse
+
+
 def _run_extract(args: argparse.Namespace) -> int:
-    if args.image == "-":
-        source: bytes | str = sys.stdin.buffer.read()
-        name = "stdin"
+    options = {k: v for k, v in (("colors", args.colors), ("canvas", args.canvas)) if v is not None}
+    options["sort"] = args.sort
+    if args.region is not None:
+        options["region"] = args.region
+    source = "-" if args.source == "-" else args.source
+    try:
+        parsed = parse_palette_options(source, options)
+    except OptionError as exc:
+        message = str(exc).replace(":colors:", "--colors").replace(":canvas:", "--canvas")
+        raise SystemExit(_usage_error(message)) from None
+    for notice in parsed.notices:
+        _warn(notice.replace(":canvas:", "--canvas"))
+    request = parsed.request()
+    if source == "-":
+        with native_stderr_silenced():
+            palette = extract_palette(
+                sys.stdin.buffer.read(), request.colors, sort=request.sort, region=request.region
+            )
+        return _print(palette, "stdin", None, args.format)
+    config = PaletteConfig.from_mapping(
+        {"timeout": args.timeout, "max_bytes": args.max_bytes, "offline": args.offline}
+    )
+    with _cache_directory(args) as cache_dir, native_stderr_silenced():
+        service = _make_service(config, cache_dir)
+        try:
+            if is_url(source):
+                result = service.from_url(source, request)
+            else:
+                result = service.from_file(source, request)
+        finally:
+            service.close()
+    if service.cache_error:
+        _warn(f"the cache could not be written: {service.cache_error}")
+    for _subtype, message in result.notices:
+        _warn(message)
+    if result.palette is None:
+        raise PaletteError(_naming(result.error or "no palette", source))
+    return _print(result.palette, _name_of(source, result), source, args.format)
+
+
+def _make_service(config: PaletteConfig, cache_dir: Path) -> PaletteService:
+    settings = FetchSettings(
+        timeout=config.timeout, max_bytes=config.max_bytes, user_agent=f"{PROG}/{__version__}"
+    )
+    return PaletteService(
+        PaletteCache(cache_dir), settings, remote_ttl=config.remote_ttl, offline=config.is_offline()
+    )
+
+
+@contextmanager
+def _cache_directory(args: argparse.Namespace) -> Iterator[Path]:
+    if args.no_cache:
+        with tempfile.TemporaryDirectory(prefix="sphinx-palette-") as folder:
+            yield Path(folder)
     else:
-        source, name = args.image, Path(args.image).stem
-    with native_stderr_silenced():
-        palette = extract_palette(source, args.colors, sort=args.sort, region=args.region)
-    colour = args.format == "text" and _wants_colour(sys.stdout)
-    sys.stdout.write(FORMATS[args.format](palette, name, colour))
+        yield args.cache_dir or default_cache_dir()
+
+
+def _naming(message: str, source: str) -> str:
+    """The message, with the file or URL it is about in front when it does not already say it."""
+    shown = redact_url(source) if is_url(source) else source
+    return message if shown in message else f"{shown}: {message}"
+
+
+def _name_of(source: str, result: PaletteResult) -> str:
+    if not is_url(source):
+        return Path(source).stem
+    if result.label:
+        return result.label
+    stem = PurePosixPath(urlsplit(result.image_url or source).path).stem
+    return stem or urlsplit(source).hostname or "palette"
+
+
+def _print(palette: Palette, name: str, source: str | None, output_format: str) -> int:
+    colour = output_format == "text" and _wants_colour(sys.stdout)
+    shown = None if source is None else (redact_url(source) if is_url(source) else source)
+    sys.stdout.write(FORMATS[output_format](palette, name, colour, shown))
     sys.stdout.flush()
     return 0
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def _usage_error(message: str) -> int:
+    print(f"usage: {PROG} extract SOURCE [options]\n{PROG} extract: error: {message}", file=sys.stderr)
+    return 2
 
 
 def _wants_colour(stream: object) -> bool:
@@ -66,41 +212,47 @@ def _wants_colour(stream: object) -> bool:
 # --- output formats ---
 
 
-def format_text(palette: Palette, name: str, colour: bool = False) -> str:
-    """A readable table of hex code, RGB and share; ``colour`` adds a true-colour block per swatch."""
-    header = f"{'hex':<9}{'rgb':<13}{'share':>7}"
+def format_text(palette: Palette, name: str, colour: bool = False, source: str | None = None) -> str:
+    """A readable table of hex code, RGB, share and colour name (family); ``colour`` adds a block each."""
+    header = f"{'hex':<9}{'rgb':<13}{'share':>7}  name"
     lines = [f"{'':6}{header}" if colour else header]
     for swatch in palette:
         r, g, b = swatch.rgb
-        row = f"{swatch.hex:<9}{r:>3} {g:>3} {b:>3}  {percent(swatch.share, fixed=True):>7}"
+        named = describe(swatch.rgb)
+        row = (
+            f"{swatch.hex:<9}{r:>3} {g:>3} {b:>3}  {percent(swatch.share, fixed=True):>7}  "
+            f"{named.name} ({named.family})"
+        )
         lines.append(f"\x1b[48;2;{r};{g};{b}m  \x1b[0m  {row}" if colour else row)
     return "\n".join(lines) + "\n"
 
 
-def format_css(palette: Palette, name: str, colour: bool = False) -> str:
-    """CSS custom properties ``--palette-1`` ... on ``:root``, each share in a comment."""
+def format_css(palette: Palette, name: str, colour: bool = False, source: str | None = None) -> str:
+    """CSS custom properties ``--palette-1`` ... on ``:root``, each share and name in a comment."""
     lines = [f"/* {name} */", ":root {"]
     for number, swatch in enumerate(palette, start=1):
-        lines.append(f"  --palette-{number}: {swatch.hex}; /* {percent(swatch.share, fixed=True)} */")
+        label = f"{percent(swatch.share, fixed=True)}, {describe(swatch.rgb).name}"
+        lines.append(f"  --palette-{number}: {swatch.hex}; /* {label} */")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def format_gpl(palette: Palette, name: str, colour: bool = False) -> str:
+def format_gpl(palette: Palette, name: str, colour: bool = False, source: str | None = None) -> str:
     """A GIMP palette (``.gpl``), the same file the Sphinx downloads offer."""
-    return gpl_text(name or "palette", _named(palette))
+    named = [{"hex": s.hex, "share": s.share, "name": describe(s.rgb).name} for s in palette]
+    return gpl_text(name or "palette", named)
 
 
-def format_json(palette: Palette, name: str, colour: bool = False) -> str:
-    """`Palette.to_dict` as indented JSON."""
-    return json.dumps(palette.to_dict(), indent=2) + "\n"
+def format_json(palette: Palette, name: str, colour: bool = False, source: str | None = None) -> str:
+    """``{"name", "source", "swatches"}`` (``schemas/palette.schema.json``), swatches as `Palette.to_dict`."""
+    data: dict[str, object] = {"name": name}
+    if source is not None:
+        data["source"] = source
+    data.update(palette.to_dict())
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _named(palette: Palette) -> list[dict]:
-    return [{"hex": s.hex, "share": s.share, "name": describe(s.rgb).name} for s in palette]
-
-
-FORMATS: dict[str, Callable[[Palette, str, bool], str]] = {
+FORMATS: dict[str, Callable[[Palette, str, bool, str | None], str]] = {
     "text": format_text,
     "json": format_json,
     "css": format_css,

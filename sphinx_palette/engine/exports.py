@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from .colour import hex_to_rgb
+from .palette import Swatch
 
 
 def percent(share: float, *, fixed: bool = False) -> str:
@@ -38,17 +39,14 @@ def gpl_text(title: str, swatches: Sequence[dict]) -> str:
 
 
 def json_text(title: str, swatches: Sequence[dict]) -> str:
-    """The palette as JSON: ``{"name": ..., "swatches": [{"hex", "rgb", "share", "name"}, ...]}``."""
+    """The palette as JSON: ``{"name": title, "swatches": [...]}``, each swatch in the one shape of
+    `Swatch.to_dict` (``hex``, ``rgb``, ``share`` rounded to 6 places, ``name``, ``family``).
+
+    ``swatches`` are dicts with ``hex`` and ``share`` (other keys are ignored: names are derived again).
+    ``schemas/palette.schema.json`` describes the file.
+    """
     data = {
         "name": title,
-        "swatches": [
-            {
-                "hex": s["hex"],
-                "rgb": list(hex_to_rgb(s["hex"])),
-                "share": round(float(s["share"]), 4),
-                **({"name": s["name"]} if s.get("name") else {}),
-            }
-            for s in swatches
-        ],
+        "swatches": [Swatch(hex_to_rgb(s["hex"]), float(s["share"])).to_dict() for s in swatches],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,8 +1,15 @@
-"""Human names for colours: the nearest CSS named colour and a coarse hue family.
+"""Human names for colours: a coarse hue family and the nearest CSS named colour of that family.
 
 The CSS names come from the table in CSS Color Module Level 4, §6.1 "Named Colors" (148
 keywords). Both lookups work in Oklab / Oklch, where distances and hue angles follow perception
 rather than the device-oriented sRGB cube.
+
+A name never contradicts its family
+    The family is decided first (:func:`hue_family`), and the name is the nearest keyword *of
+    that family*, with differences of hue and chroma weighted above lightness. Plain nearest-in-
+    Oklab over all 148 keywords is too coarse where the keywords are sparse: it called the
+    near-black ``#1c1f14`` ``midnightblue`` and the dark brown ``#4d3a0c`` ``darkslategray``;
+    here they are ``black`` and ``saddlebrown``.
 
 Duplicate values
     Nine values have two keywords (``aqua``/``cyan``, ``fuchsia``/``magenta`` and seven
@@ -244,6 +251,8 @@ _BROWN_L = 0.7  # orange/gold hues darker than this are brown (peru 0.678, darko
 _MUTED_C = 0.09  # warm hues this muted (tan, burlywood, rosybrown) are brown unless pale
 _MUTED_MAX_L = 0.85
 _OLIVE_L = 0.65  # yellow hues darker than this read as olive green
+# How much more a difference of hue/chroma (Oklab a, b) counts than one of lightness when naming.
+_HUE_CHROMA_WEIGHT = 3.0
 
 # Hue band edges in degrees.
 _PINK_START = 340.0
@@ -274,17 +283,21 @@ def _check_rgb(rgb: Sequence[int]) -> tuple[int, int, int]:
 
 
 def nearest_css_name(rgb: Sequence[int]) -> str:
-    """Return the CSS named colour closest to ``rgb`` in Oklab (exact matches return their name).
+    """Return the CSS named colour of ``rgb``'s hue family closest to it (exact matches return their name).
 
-    For values with two keywords the alphabetically first is returned (``aqua``, ``fuchsia``,
-    ``gray``, ``darkgray``...).
+    Distance is Euclidean in Oklab with the ``a``/``b`` (hue and chroma) differences weighted by
+    `_HUE_CHROMA_WEIGHT`, so a brownish grey is ``dimgray`` rather than the greenish
+    ``darkslategray``. For values with two keywords the alphabetically first is returned (``aqua``,
+    ``fuchsia``, ``gray``, ``darkgray``...).
     """
     key = _check_rgb(rgb)
     exact = _NAME_BY_RGB.get(key)
     if exact is not None:
         return exact
-    distances = np.sum((_NAMES_OKLAB - rgb8_to_oklab(np.array(key, dtype=np.float64))) ** 2, axis=1)
-    return _NAMES[int(np.argmin(distances))]
+    names, oklab = _NAMES_BY_FAMILY[hue_family(key)]
+    difference = oklab - rgb8_to_oklab(np.array(key, dtype=np.float64))
+    distances = difference[:, 0] ** 2 + _HUE_CHROMA_WEIGHT * (difference[:, 1] ** 2 + difference[:, 2] ** 2)
+    return names[int(np.argmin(distances))]
 
 
 def _oklch(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
@@ -325,6 +338,20 @@ def hue_family(rgb: Sequence[int]) -> str:
     if hue < _PURPLE_START:
         return "blue"
     return "purple"
+
+
+def _names_by_family() -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+    grouped: dict[str, list[int]] = {family: [] for family in FAMILIES}
+    for index, rgb in enumerate(_NAME_BY_RGB):
+        grouped[hue_family(rgb)].append(index)
+    # Every family holds at least one keyword (black holds only "black"), so every lookup has a candidate.
+    return {
+        family: (tuple(_NAMES[i] for i in indices), _NAMES_OKLAB[indices])
+        for family, indices in grouped.items()
+    }
+
+
+_NAMES_BY_FAMILY = _names_by_family()
 
 
 def describe(rgb: Sequence[int]) -> ColourName:

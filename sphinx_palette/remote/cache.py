@@ -122,7 +122,7 @@ class PaletteCache:
 
     def put_palette(self, key: str, palette: Palette) -> None:
         """Store ``palette`` under ``key`` atomically."""
-        payload = {"key": key, "engine": ENGINE_VERSION, "palette": palette.to_dict()}
+        payload = {"key": key, "engine": ENGINE_VERSION, "palette": palette.to_record()}
         self._write(self.directory / "palettes" / f"{key}.json", _dump(payload))
 
     # remote bytes

@@ -16,6 +16,7 @@ from typing import Any
 
 from sphinx.environment import BuildEnvironment
 
+from ..engine.palette import Swatch
 from ..remote.service import PaletteService
 
 #: The one attribute the extension sets on the environment.
@@ -33,14 +34,8 @@ class SwatchRecord:
     family: str
 
     def as_json(self) -> dict[str, Any]:
-        """The swatch in ``palettes.json``."""
-        return {
-            "hex": self.hex,
-            "rgb": list(self.rgb),
-            "share": self.share,
-            "name": self.name,
-            "family": self.family,
-        }
+        """The swatch in ``palettes.json``: the engine's one swatch shape (`Swatch.to_dict`)."""
+        return Swatch(self.rgb, self.share).to_dict()
 
 
 @dataclass(frozen=True)
