@@ -138,6 +138,17 @@ SETTINGS: tuple[Setting, ...] = (
         "and CI runs.",
     ),
     Setting(
+        "allowed_paths",
+        (),
+        (list, tuple),
+        lambda v: all(isinstance(p, (str, os.PathLike)) for p in v),
+        "a list of folder paths",
+        "Folders outside the source directory from which local images may be read (relative ones are taken "
+        "from the source directory). Any other path that resolves outside the source directory, ``..`` and "
+        "symlinks followed, is refused with a ``palette.path`` warning and never read.",
+        "documents",
+    ),
+    Setting(
         "timeout",
         20,
         (int, float),
@@ -229,6 +240,7 @@ class PaletteConfig:
     sort: str = _DEFAULTS["sort"]
     widths: str = _DEFAULTS["widths"]
     cache_dir: str | None = _DEFAULTS["cache_dir"]
+    allowed_paths: tuple[str, ...] = ()
     timeout: float = _DEFAULTS["timeout"]
     max_bytes: int = _DEFAULTS["max_bytes"]
     remote_ttl: float = _DEFAULTS["remote_ttl"]
@@ -248,6 +260,7 @@ class PaletteConfig:
             sort=str(chosen["sort"]),
             widths=str(chosen["widths"]),
             cache_dir=None if cache_dir is None else os.fspath(cache_dir),
+            allowed_paths=tuple(os.fspath(path) for path in chosen["allowed_paths"]),
             timeout=float(chosen["timeout"]),
             max_bytes=int(chosen["max_bytes"]),
             remote_ttl=float(chosen["remote_ttl"]),

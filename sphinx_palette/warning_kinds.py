@@ -20,6 +20,8 @@ class Subtype(StrEnum):
     CONFIG = "config"
     #: The source is not one the extension reads (scheme, credentials, path).
     SOURCE = "source"
+    #: A local image path outside the source directory and ``palette_allowed_paths``: refused, never read.
+    PATH = "path"
     #: Fetching a URL failed: network, HTTP status, size limit, deadline.
     FETCH = "fetch"
     #: An offline build has no cached copy of a URL.

@@ -10,7 +10,7 @@ from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_escape_sequences
 
 ROOTS = Path(__file__).resolve().parent / "roots"
-SUMMARY = re.compile(r"palette: (\d+) palettes \((\d+) computed, (\d+) from cache, (\d+) failed\)")
+SUMMARY = re.compile(r"palette: (\d+) palettes? \((\d+) computed, (\d+) from cache, (\d+) failed\)")
 WARNING = re.compile(
     r"^(?P<path>\S+?):(?P<line>\d+): WARNING: (?P<message>.*) \[palette\.(?P<subtype>\w+)\]$"
 )

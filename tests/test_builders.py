@@ -76,7 +76,7 @@ def test_every_builder(app, buildername: str) -> None:
         for line in lines:
             assert re.match(r"^#[0-9a-f]{6}  +\d{1,3}%(  \S.*)?$", line), line
         assert "Warm blocks, see Cool page" in text
-        assert "[palette unavailable: image file not found: img/missing.png]" in text
+        assert "[palette unavailable: image file not found: img/missing.png (looked for" in text
         assert "The page goes on after the failure." in text
     elif buildername == "man":
         man = next(out.rglob("*.1")).read_text(encoding="utf-8")

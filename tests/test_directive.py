@@ -47,7 +47,7 @@ def test_bad_options_and_missing_file(app) -> None:
     assert ":sort:" in messages[2] and "'random'" in messages[2]
     assert ":widths:" in messages[3] and "'x'" in messages[3]
     assert messages[4].startswith(":region:")
-    assert messages[5] == "image file not found: img/nowhere.png"
+    assert messages[5] == "image file not found: img/nowhere.png (looked for img/nowhere.png)"
 
     html = (Path(app.outdir) / "index.html").read_text(encoding="utf-8")
     shown = placeholders(html)

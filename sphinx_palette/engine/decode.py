@@ -193,7 +193,8 @@ def describe_content(data: bytes) -> str:
     for name, test in _SIGNATURES:
         if test(data):
             return f"a {name} file that could not be decoded, probably truncated or damaged"
-    return f"unrecognised format, {len(data)} bytes starting {data[:8].hex(' ')}"
+    # Never the bytes themselves: a message can end up on a published page.
+    return f"unrecognised format, {len(data)} bytes"
 
 
 _SIGNATURES = (

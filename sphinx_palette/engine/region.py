@@ -52,6 +52,18 @@ class Region:
             raise ValueError(f"region {self} lies outside the {width}×{height} image")
         return x0, y0, x1 - x0, y1 - y0
 
+    def exceeds(self, width: int, height: int) -> bool:
+        """True when the region reaches past the right or bottom edge of a ``width`` × ``height`` image.
+
+        `box` clips such a region to the image; front ends use this to say so instead of clipping silently.
+        """
+        if self.kind in ("full", "square"):
+            return False
+        x, y, w, h = self.values
+        if self.kind == "percent":
+            return x + w > 100 or y + h > 100
+        return x + w > width or y + h > height
+
     def __str__(self) -> str:
         if self.kind in ("full", "square"):
             return self.kind

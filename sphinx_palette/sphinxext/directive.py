@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import imagesize
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util import logging
@@ -9,6 +12,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import clean_astext, make_id
 
 from ..engine.names import describe
+from ..local_paths import allowed_roots, is_inside, refusal, shown_path
 from ..options import (
     PALETTE_FLAG_OPTIONS,
     PALETTE_VALUE_OPTIONS,
@@ -70,9 +74,18 @@ class PaletteDirective(SphinxDirective):
             result = service.from_url(source, request)
         else:
             relative, absolute = self.env.relfn2path(source, self.env.docname)
+            if not is_inside(absolute, allowed_roots(self.env.srcdir, config.allowed_paths)):
+                return self._fail(node, Subtype.PATH, refusal(source))
             # Touching the image re-reads exactly the documents that use it.
             self.env.note_dependency(relative)
+            if not os.path.isfile(absolute):
+                tried = shown_path(absolute, self.env.srcdir)
+                return self._fail(
+                    node, Subtype.SOURCE, f"image file not found: {source} (looked for {tried})"
+                )
             result = service.from_file(absolute, request)
+            if result.palette is not None and options.region is not None:
+                self._check_region(options, absolute)
         # Remote trouble is warned once per URL when all documents are read (`report.warn`).
         key = redact_url(source)
         for subtype, message in result.notices:
@@ -142,8 +155,25 @@ class PaletteDirective(SphinxDirective):
         if credit_nodes:
             node += palette_credit("", "", *credit_nodes, classes=["palette-credit"])
 
+    def _check_region(self, options: PaletteOptions, path: str) -> None:
+        """Warn when ``:region:`` reaches outside the image: the palette is of the part inside only."""
+        try:
+            width, height = imagesize.get(path)
+        except (OSError, ValueError):
+            return
+        region = options.region
+        if region is not None and width > 0 and height > 0 and region.exceeds(width, height):
+            self._warn(
+                Subtype.OPTION,
+                f":region: {region} reaches outside the {width}×{height} image; "
+                "the palette is of the part inside it",
+            )
+
     def _fail(self, node: palette, subtype: Subtype, message: str) -> list[nodes.Node]:
         self._warn(subtype, message)
+        # Counted as failed in the build summary, like a palette whose image could not be read.
+        failed = PaletteResult(error=message, subtype=str(subtype))
+        collect.record(self.env, self.env.docname, node["ids"][0], node["source"], failed, self.lineno)
         node["error"] = message
         node["subtype"] = str(subtype)
         return [node]

@@ -11,6 +11,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
+from ..build_summary import summary_line
 from ..warning_kinds import WARNING_TYPE, Subtype
 from .envdata import FailureNote, PaletteEnvData
 
@@ -55,18 +56,20 @@ def note_reading(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> Non
 
 
 def summarise(app: Sphinx, exception: Exception | None) -> None:
-    """Log ``palette: N palettes (C computed, H from cache, F failed)`` for the documents read."""
+    """Log ``palette: N palettes (C computed, H from cache, F failed)`` for every palette of the site.
+
+    Palettes of documents this build did not read come from the saved environment: they count as from cache
+    (or failed, if they failed), so a rebuild with no change reports the whole site as the tutorial shows.
+    """
     if exception is not None:
         return
     data = PaletteEnvData.of(app.env)
-    records = [r for d in sorted(data.reading) for r in data.palettes(d)]
-    if not records and not any(d.palettes for d in data.documents.values()):
-        return
-    counts = {origin: sum(r.origin == origin for r in records) for origin in ("computed", "cache", "failed")}
-    logger.info(
-        "palette: %d palettes (%d computed, %d from cache, %d failed)",
-        len(records),
-        counts["computed"],
-        counts["cache"],
-        counts["failed"],
-    )
+    found = app.env.found_docs
+    origins = [
+        r.origin if docname in data.reading or r.origin == "failed" else "cache"
+        for docname in sorted(data.documents)
+        if docname in found
+        for r in data.palettes(docname)
+    ]
+    if origins:
+        logger.info(summary_line(origins))
