@@ -1,6 +1,8 @@
 """Screenshot the built example site in headless Chromium, light and dark (for docs/screenshots.rst).
 
 Usage: python docs/make_screenshots.py [SITE_HTML_DIR]   (default: example_site/_build/html)
+       python docs/make_screenshots.py --mkdocs [SITE_DIR]   (the MkDocs edition; default:
+       example_site/mkdocs/site; files named mkdocs-<page>-<scheme>.png)
 Needs Debian's chromium and the playwright package (test extra).
 """
 
@@ -17,6 +19,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {"overview": "index.html", "item": "items/carrots.html", "browse": "browse.html"}
+MKDOCS_PAGES = {"overview": "", "item": "items/carrots/", "browse": "browse/"}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
@@ -25,7 +28,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def main(site: Path) -> None:
+def main(site: Path, pages: dict[str, str] = PAGES, prefix: str = "") -> None:
     """Serve ``site`` on 127.0.0.1 and write one PNG per page and colour scheme."""
     out = ROOT / "docs" / "_static" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -36,12 +39,12 @@ def main(site: Path) -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-            for name, path in PAGES.items():
+            for name, path in pages.items():
                 for scheme in ("light", "dark"):
                     page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
                     page.goto(base + path)
                     page.wait_for_load_state("networkidle")
-                    page.screenshot(path=str(out / f"{name}-{scheme}.png"))
+                    page.screenshot(path=str(out / f"{prefix}{name}-{scheme}.png"))
                     page.close()
             browser.close()
     finally:
@@ -49,4 +52,8 @@ def main(site: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "example_site" / "_build" / "html")
+    if sys.argv[1:2] == ["--mkdocs"]:
+        folder = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "example_site" / "mkdocs" / "site"
+        main(folder, MKDOCS_PAGES, "mkdocs-")
+    else:
+        main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "example_site" / "_build" / "html")

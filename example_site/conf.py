@@ -12,7 +12,8 @@ extensions = ["sphinx_palette", "myst_parser"]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", ".palette-cache", "Thumbs.db", ".DS_Store"]
+# mkdocs/ is the MkDocs edition of this exhibit (same item pages), built by MkDocs, not Sphinx.
+exclude_patterns = ["_build", ".palette-cache", "mkdocs", "Thumbs.db", ".DS_Store"]
 
 html_theme = "furo"
 html_title = "Colours of the collection"

@@ -35,7 +35,7 @@ from ..options import (
 from ..remote.cache import PaletteCache
 from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteService
-from ..remote.urls import redact_url
+from ..remote.urls import add_redacted_params, redact_url
 from ..settings import PaletteConfig
 from ..warning_kinds import WARNING_TYPE, Subtype
 from . import site
@@ -71,6 +71,8 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Freeze the settings, make the service, and add the stylesheets and the copy script."""
         self.settings = palette_config(self.config, os.path.dirname(config.config_file_path or "."))
+        # Credentials in query parameters are redacted wherever a URL is shown or stored.
+        add_redacted_params(self.settings.redact_params)
         self.service = make_service(self.settings)
         self.collected, self.slots, self.pages, self.outputs = Collected(), {}, {}, {}
         config.extra_css.extend([f"{ASSETS}/sphinx-palette.css", f"{ASSETS}/palette-mkdocs.css"])
@@ -98,10 +100,10 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
         markers = []
         for fence in fences:
             markers.append(MARKER.format(len(slots)))
-            slots.append(self._slot(fence, page, config, len(slots)))
+            slots.append(self._slot(fence, page, config, files, len(slots)))
         return replace_fences(markdown, fences, markers)
 
-    def _slot(self, fence: Fence, page: Page, config: MkDocsConfig, number: int) -> site.Slot:
+    def _slot(self, fence: Fence, page: Page, config: MkDocsConfig, files: Files, number: int) -> site.Slot:
         where = (page.file.src_uri, fence.line)
         problems = list(fence.problems)
         if fence.name == "palette-index":
@@ -131,7 +133,7 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
         if options.remote:
             target = Target(options.source, True, options.request())
         else:
-            target = Target(local_path(options.source, page, config), False, options.request())
+            target = Target(local_path(options.source, page, config, files), False, options.request())
         use = Use(page=where[0], line=fence.line, anchor=anchor, options=options, target=target)
         self.collected.add(use)
         return site.Slot(page=where[0], line=fence.line, anchor=anchor, use=use)
@@ -174,13 +176,16 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
                 warn((use.page, use.line), subtype, message)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Write the downloads and ``palettes.json``, then say how many palettes were made."""
+        """Write the downloads and ``palettes.json``, say how many palettes were made, trim the cache."""
         for path, text in sorted(self.outputs.items()):
             destination = Path(config.site_dir, path)
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_text(text, encoding="utf-8")
         if self.collected.uses:
             log.info(summary(self.collected.uses))
+        if self.settings.cache_max_bytes is not None and self.service is not None:
+            # Least recently used entries go first, as after a Sphinx build.
+            self.service.cache.trim(self.settings.cache_max_bytes)
 
     def on_build_error(self, *, error: Exception) -> None:
         """Close the service's connections when the build fails."""
@@ -198,12 +203,16 @@ def fill_markers(content: str, rendered: list[str]) -> str:
     return _MARKER.sub(lambda match: rendered[int(match[1])], content)
 
 
-def local_path(source: str, page: Page, config: MkDocsConfig) -> str:
-    """The file a local source names: relative to the page, as MkDocs reads images, or to ``docs_dir``."""
-    if source.startswith("/"):
-        return os.path.normpath(os.path.join(config.docs_dir, source.lstrip("/")))
-    folder = posixpath.dirname(page.file.src_uri)
-    return os.path.normpath(os.path.join(config.docs_dir, folder, source))
+def local_path(source: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """The file a local source names: relative to the page, as MkDocs reads images, or to ``docs_dir``
+    when it starts with ``/``. A file another plugin or hook added to the site is found where it really is.
+    """
+    folder = "" if source.startswith("/") else posixpath.dirname(page.file.src_uri)
+    src_uri = posixpath.normpath(posixpath.join(folder, source.lstrip("/")))
+    file = files.get_file_from_path(src_uri)
+    if file is not None and file.abs_src_path:
+        return file.abs_src_path
+    return os.path.normpath(os.path.join(config.docs_dir, src_uri))
 
 
 def make_service(settings: PaletteConfig) -> PaletteService:
