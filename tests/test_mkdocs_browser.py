@@ -1,0 +1,108 @@
+"""The MkDocs edition of the example exhibit (Material for MkDocs) in headless Chromium, light and dark.
+
+Built once per module by a real ``mkdocs build --strict`` into a temporary folder with its own palette
+cache; the fixtures that start Chromium and serve the site are the Sphinx edition's (tests/test_browser.py).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import test_browser
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+EDITION = ROOT / "example_site" / "mkdocs"
+
+# The same fixtures as the Sphinx edition's browser tests; `site` below is this edition's.
+browser = test_browser.browser
+base_url = test_browser.base_url
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The MkDocs edition, built with ``--strict`` into a temporary folder with its own cache."""
+    yaml = pytest.importorskip("yaml")
+    work = tmp_path_factory.mktemp("mkdocs-site")
+    config = yaml.safe_load((EDITION / "mkdocs.yml").read_text(encoding="utf-8"))
+    config["docs_dir"] = str(EDITION / config["docs_dir"])
+    config["hooks"] = [str(EDITION / hook) for hook in config["hooks"]]
+    config["site_dir"] = str(work / "site")
+    for plugin in config["plugins"]:
+        if isinstance(plugin, dict) and "palette" in plugin:
+            plugin["palette"]["cache_dir"] = str(work / "cache")
+    (work / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(work / "mkdocs.yml")]
+    subprocess.run(command, check=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    return work / "site"
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def test_clicking_a_swatch_copies_its_hex(page) -> None:
+    page.goto("items/carrots/")
+    swatch = page.locator("figure.palette .palette-swatch").nth(1)
+    expected = swatch.get_attribute("data-hex")
+    swatch.locator("button").click()
+    assert page.evaluate("navigator.clipboard.readText()") == expected
+    page.locator(".palette-status").filter(has_text=f"Copied {expected}").wait_for(
+        state="attached", timeout=5000
+    )
+
+
+def test_a_family_chip_hides_the_other_families(page) -> None:
+    page.goto("browse/")
+    groups = page.locator(".palette-index-family")
+    assert groups.count() >= 3
+    chip = page.locator(".palette-index-chips button").nth(1)
+    family = chip.get_attribute("data-family")
+    chip.click()
+    assert [g.get_attribute("id") for g in groups.all() if g.is_visible()] == [f"palette-family-{family}"]
+
+
+def test_palette_layout_survives_materials_list_styles(page) -> None:
+    page.goto("items/carrots/")
+    assert page.locator("figure.palette .palette-bar").evaluate("e => getComputedStyle(e).display") == "flex"
+    assert page.locator("figure.palette .palette-swatch").first.evaluate(
+        "e => getComputedStyle(e).listStyleType"
+    ) in ("none", "")
+    page.goto("browse/")
+    entries = page.locator(".palette-index-entries").first
+    assert entries.evaluate("e => getComputedStyle(e).display") == "grid"
+
+
+@pytest.mark.parametrize("path", ["items/carrots/", "browse/"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_accessibility_violation(browser, base_url, path: str, scheme: str) -> None:
+    if not test_browser.AXE.exists():
+        test_browser._missing("axe-core is not installed (run `npm install` in the project root)")
+    context = browser.new_context(base_url=base_url, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(path)
+        page.wait_for_load_state("load")
+        shown = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        assert shown == ("slate" if scheme == "dark" else "default")
+        page.add_script_tag(path=str(test_browser.AXE))
+        results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        serious = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], serious
+    finally:
+        context.close()
