@@ -29,7 +29,9 @@ class Project:
         """A copy of ``tests/mkdocs_projects/<name>``, ``plugin_config`` merged into the plugin's options."""
         shutil.copytree(PROJECTS / name, destination)
         project = cls(destination)
-        project.configure(cache_dir=str(destination.parent / f"{destination.name}-cache"), **plugin_config)
+        # Palettes computed in the build's process unless a test asks for a pool: tests stay light on CPU.
+        settings = {"cache_dir": str(destination.parent / f"{destination.name}-cache"), "workers": 1}
+        project.configure(**{**settings, **plugin_config})
         return project
 
     def configure(self, **plugin_config: object) -> None:

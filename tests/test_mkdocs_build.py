@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from sphinx_palette import extract_palette
-from tests.httpserver import Response, json_response
+from tests.httpserver import RecordedRequest, Response, json_response
 from tests.mkdocs_helpers import Project, summary_of, warnings_of
 from tests.remote_helpers import png
 
@@ -175,6 +177,39 @@ def test_offline_builds_use_the_cache_and_warn_without_it(project, http_server):
     assert again.returncode == 0, again.stderr
     assert len(http_server.requests) == seen
     assert summary_of(again.stderr)[3] == 0
+
+
+def test_requests_from_all_pages_are_fetched_concurrently_and_politely(tmp_path, http_server):
+    """Six remote images on six pages: one batch, fetched three at a time (per_host), computed in a pool."""
+    lock, active, peak = threading.Lock(), [0], [0]
+    colours = [(220, 20, 30), (20, 160, 60), (30, 60, 200), (240, 200, 40), (120, 40, 160), (250, 250, 250)]
+
+    def slow(number: int):
+        def answer(request: RecordedRequest) -> Response:
+            with lock:
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+            time.sleep(0.4)
+            with lock:
+                active[0] -= 1
+            return Response(headers={"Content-Type": "image/png"}, body=png([colours[number]]))
+
+        return answer
+
+    project = Project.copy("basic", tmp_path / "site-src", per_host=3, fetch_workers=8, workers=2)
+    for number in range(6):
+        http_server.route(f"/{number}.png", slow(number))
+        project.write(
+            f"remote/{number}.md", f"# {number}\n\n```{{palette}} {http_server.url(f'/{number}.png')}\n```\n"
+        )
+    done = project.build(strict=True)
+    assert done.returncode == 0, done.stderr
+    assert summary_of(done.stderr) == (8, 8, 0, 0)
+    assert peak[0] == 3  # concurrent, and never more than per_host to one host
+    for number in range(6):
+        assert swatches(project.html(f"remote/{number}/index.html"))[0][0][0] == "#{:02x}{:02x}{:02x}".format(
+            *colours[number]
+        )
 
 
 def manifest(manifest_id: str, image: str) -> dict:

@@ -1,16 +1,18 @@
 """What the pages ask for, collected while MkDocs reads them, and the palettes resolved all at once.
 
 `Use` is one ``palette`` fence on one page, validated; identical requests (the same image with the same
-options, on any page) are resolved once. `resolve_all` is the build's one batch step: it runs after every
+options, on any page) are resolved once. `resolve_all` is the build's one batch step, the core's
+`remote.batch.resolve_many` (concurrent polite fetching, parallel compute, the cache): it runs after every
 page is read and before any is written. No MkDocs here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 from ..options import PaletteOptions
+from ..remote.batch import BatchJob, BatchOptions, BatchProgress
 from ..remote.service import PaletteRequest, PaletteResult, PaletteService
 
 
@@ -51,13 +53,34 @@ class Collected:
         return list(dict.fromkeys(u.target for u in self.uses))
 
 
-def resolve_all(service: PaletteService, collected: Collected) -> None:
-    """Resolve every distinct target once and give each use its result.
+def resolve_all(
+    service: PaletteService,
+    collected: Collected,
+    options: BatchOptions | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> None:
+    """Resolve every distinct target once, all at once, and give each use its result.
 
+    ``progress(done, total, page)`` is called as each target is resolved, with the page of its first use.
     The first use of a target counts as computed or cached as the service says; later uses of the same
     target on other pages count as cached, as they are in the Sphinx extension.
     """
-    results = dict(zip(collected.targets(), _resolve(service, collected.targets()), strict=True))
+    targets: dict[Hashable, Target] = dict(enumerate(collected.targets()))
+    first_page = {}
+    for use in reversed(collected.uses):
+        first_page[use.target] = use.page
+    jobs = [
+        BatchJob(key=key, request=t.request, location=None if t.remote else t.location)
+        for key, t in targets.items()
+    ]
+
+    def report(state: BatchProgress) -> None:
+        if progress is not None:
+            progress(state.done, state.total, first_page[targets[state.key]])
+
+    results: dict[Target, PaletteResult] = {}
+    for outcome in service.resolve_many(jobs, options, progress=report):
+        results[targets[outcome.key]] = outcome.result
     seen: set[Target] = set()
     for use in collected.uses:
         use.result = results[use.target]
@@ -66,16 +89,6 @@ def resolve_all(service: PaletteService, collected: Collected) -> None:
             origin = "cache"
         use.origin = origin
         seen.add(use.target)
-
-
-def _resolve(service: PaletteService, targets: Iterable[Target]) -> list[PaletteResult]:
-    results = []
-    for target in targets:
-        if target.remote:
-            results.append(service.from_url(target.location, target.request))
-        else:
-            results.append(service.from_file(target.location, target.request))
-    return results
 
 
 def summary(uses: Iterable[Use]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from mkdocs.config import base, config_options
 
+from ..remote.batch import BatchOptions
 from ..settings import SETTINGS, PaletteConfig, Setting
 
 #: Where the cache goes when ``cache_dir`` is not set, relative to ``mkdocs.yml`` (as Material's plugins do).
@@ -40,12 +41,57 @@ class SettingOption(config_options.BaseConfigOption[Any]):
         return value
 
 
+def _count(low: int, high: int) -> Any:
+    return lambda v: v is None or low <= v <= high
+
+
+#: The batch step's concurrency (`remote.batch.BatchOptions`), for as long as `SETTINGS` does not declare
+#: these names itself (a setting there takes over its name here).
+BATCH_SETTINGS = (
+    Setting(
+        "fetch_workers",
+        8,
+        (int,),
+        _count(1, 64),
+        "an integer from 1 to 64",
+        "Remote images fetched (or revalidated) at once, over all hosts.",
+    ),
+    Setting(
+        "per_host",
+        4,
+        (int,),
+        _count(1, 64),
+        "an integer from 1 to 64",
+        "Requests in flight to one host at once, at most; a 429/503 with Retry-After pauses that host.",
+    ),
+    Setting(
+        "workers",
+        None,
+        (int, type(None)),
+        _count(1, 256),
+        "an integer from 1 to 256, or None",
+        "Processes computing palettes; ``None`` for the number of CPUs, 1 to compute in the build's process.",
+    ),
+)
+_DECLARED = {s.name for s in SETTINGS}
+OPTIONS = (*SETTINGS, *(s for s in BATCH_SETTINGS if s.name not in _DECLARED))
+
+
 class PaletteSettings(base.Config):
-    """The plugin's options: one per project setting, in the order of `SETTINGS`."""
+    """The plugin's options: one per project setting, in the order of `SETTINGS`, then the batch step's."""
 
     # MkDocs's Config starts its schema from an inherited ``_schema``; declaring it here (rather than one
     # class attribute per setting) keeps the options in step with SETTINGS.
-    _schema = tuple((s.name, SettingOption(s)) for s in SETTINGS)
+    _schema = tuple((s.name, SettingOption(s)) for s in OPTIONS)
+
+
+def batch_options(values: base.Config) -> BatchOptions:
+    """How the build's batch step runs: fetch threads, per-host limit, compute processes."""
+    return BatchOptions(
+        fetch_workers=int(values["fetch_workers"]),
+        per_host=int(values["per_host"]),
+        workers=None if values["workers"] is None else int(values["workers"]),
+    )
 
 
 def palette_config(values: base.Config, config_dir: str) -> PaletteConfig:
