@@ -8,10 +8,11 @@ batch command all go through `parse_palette_options`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .engine import SORTS
+from .engine.names import FAMILIES
 from .engine.region import Region, parse_region
 from .remote.service import PaletteRequest
 from .remote.urls import is_url
@@ -38,6 +39,8 @@ MAX_CANVAS = 100_000
 #: Options of ``.. palette-index::`` and the entry orders it offers.
 INDEX_OPTIONS = ("docs", "order", "class")
 INDEX_ORDERS = ("document", "title", "share")
+#: The index lists a palette under each hue family holding at least this share of its pixels.
+FAMILY_THRESHOLD = 0.10
 
 
 class OptionError(ValueError):
@@ -156,6 +159,17 @@ def parse_index_options(options: Mapping[str, object]) -> IndexOptions:
         classes=_classes(options.get("class")),
         notices=notices,
     )
+
+
+def index_families(swatches: Iterable[tuple[str, float]], threshold: float = FAMILY_THRESHOLD) -> list[str]:
+    """The hue families a ``palette-index`` lists a palette under, in display order.
+
+    ``swatches`` are ``(family, share)`` pairs; a family counts when its swatches hold ``threshold`` or more.
+    """
+    totals: dict[str, float] = {}
+    for family, share in swatches:
+        totals[family] = totals.get(family, 0.0) + share
+    return [f for f in FAMILIES if totals.get(f, 0.0) >= threshold]
 
 
 def _integer(value: object, option: str, low: int, high: int) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sphinx_palette.options import OptionError, parse_index_options, parse_palette_options
+from sphinx_palette.options import OptionError, index_families, parse_index_options, parse_palette_options
 from sphinx_palette.settings import SETTINGS, PaletteConfig, validate
 from sphinx_palette.warning_kinds import WARNING_TYPE, Subtype
 
@@ -155,3 +155,9 @@ def test_bad_command_line_overrides_warn_as_conf_py_values_do(tmp_path):
         "using the default 50000000 [palette.config]",
     ]
     assert (config.palette_timeout, config.palette_max_bytes) == (20, 50_000_000)
+
+
+def test_index_families_hold_the_threshold_share():
+    swatches = [("red", 0.5), ("blue", 0.06), ("blue", 0.05), ("green", 0.09), ("white", 0.30)]
+    assert index_families(swatches) == ["red", "blue", "white"]
+    assert index_families(swatches, threshold=0.5) == ["red"]

@@ -11,7 +11,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from ..engine.names import FAMILIES
-from ..options import parse_index_options
+from ..options import index_families, parse_index_options
 from ..warning_kinds import WARNING_TYPE, Subtype
 from . import collect
 from .collect import site_palettes
@@ -19,9 +19,6 @@ from .envdata import PaletteRecord
 from .nodes import make_swatch, palette_bar, palette_index
 
 logger = logging.getLogger(__name__)
-
-#: A palette is listed under each family that holds at least this share of its pixels.
-FAMILY_THRESHOLD = 0.10
 
 
 class PaletteIndexDirective(SphinxDirective):
@@ -52,11 +49,8 @@ class PaletteIndexDirective(SphinxDirective):
 
 
 def families_of(entry: PaletteRecord) -> list[str]:
-    """The hue families holding at least `FAMILY_THRESHOLD` of a palette's pixels, in display order."""
-    totals: dict[str, float] = {}
-    for swatch in entry.swatches:
-        totals[swatch.family] = totals.get(swatch.family, 0.0) + swatch.share
-    return [f for f in FAMILIES if totals.get(f, 0.0) >= FAMILY_THRESHOLD]
+    """The hue families the index lists a palette under (`index_families`), in display order."""
+    return index_families((s.family, s.share) for s in entry.swatches)
 
 
 def resolve_indexes(app: Sphinx, doctree: nodes.document, docname: str) -> None:
