@@ -13,10 +13,10 @@ import sys
 
 from .. import __version__
 from ..engine import PaletteError
-from . import extract
+from . import cache, extract
 from .common import PROG
 
-SUBCOMMANDS = (extract,)
+SUBCOMMANDS = (extract, cache)
 
 
 def main(argv: list[str] | None = None) -> int:
