@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -108,7 +109,7 @@ damage = st.one_of(
 )
 
 
-def _apply(cache: Path, target: Path, kind: str, argument: object) -> None:
+def _apply(cache: Path, target: Path, kind: str, argument: Any) -> None:
     """Do one kind of damage to ``target`` (an entry of ``cache``)."""
     if kind == "folder-is-file":
         shutil.rmtree(target.parent, ignore_errors=True)
@@ -122,18 +123,18 @@ def _apply(cache: Path, target: Path, kind: str, argument: object) -> None:
     elif target.exists() or target.is_symlink():
         target.unlink()
     if kind in ("bytes", "json"):
-        target.write_bytes(argument)  # type: ignore[arg-type]
+        target.write_bytes(argument)
     elif kind == "mutate":
-        position, replacement = argument  # type: ignore[misc]
+        position, replacement = argument
         target.write_text(_mutate(original.decode(errors="replace"), position, replacement))
     elif kind == "truncate":
-        target.write_bytes(original[: int(len(original) * argument)])  # type: ignore[operator]
+        target.write_bytes(original[: int(len(original) * argument)])
     elif kind == "directory":
         (target / "inner").mkdir(parents=True)
     elif kind == "symlink":
         others = [p for p in target.parent.iterdir() if p != target]
         link = {"self": target, "other": others[0] if others else target}.get(str(argument), argument)
-        target.symlink_to(link)  # type: ignore[arg-type]
+        target.symlink_to(link)
     elif kind == "fifo":
         os.mkfifo(target)
 
