@@ -215,13 +215,14 @@ def test_a_build_killed_mid_write_then_a_rebuild_gives_the_clean_html(http_serve
     while time.monotonic() < deadline and len(list((cache / "blobs").glob("*"))) < 30:
         time.sleep(0.01)
     os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL  # killed mid-build, not finished
+    _out, err = process.communicate()
+    assert process.returncode == -signal.SIGKILL, err  # killed mid-build, not finished
     rebuild = _sphinx(srcdir, srcdir / "_build", cache)
     _out, err = rebuild.communicate(timeout=600)
     assert rebuild.returncode == 0 and "WARNING" not in err, err
     clean = _sphinx(srcdir, tmp_path / "clean-build", tmp_path / "clean-cache")
-    assert clean.wait(timeout=600) == 0
+    _out, err = clean.communicate(timeout=600)
+    assert clean.returncode == 0 and "WARNING" not in err, err
     assert (srcdir / "_build" / "index.html").read_text() == (
         tmp_path / "clean-build" / "index.html"
     ).read_text()
