@@ -13,10 +13,10 @@ import sys
 
 from .. import __version__
 from ..engine import PaletteError
-from . import cache, extract
+from . import batch, cache, extract
 from .common import PROG
 
-SUBCOMMANDS = (extract, cache)
+SUBCOMMANDS = (extract, batch, cache)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..engine import Palette
+from ..engine.decode import image_dimensions
 from ..engine.region import Region
 from . import iiif
 from .cache import CacheError, PaletteCache, RemoteRecord, content_hash, is_cacheable, palette_key
@@ -69,6 +70,9 @@ class PaletteResult:
     label: str | None = None
     credit: str | None = None
     checked_at: float | None = None
+    #: Pixel size of the image the palette was taken from (the derivative, for IIIF), when its header says.
+    width: int | None = None
+    height: int | None = None
 
 
 class SourceFailure(Exception):
@@ -161,6 +165,22 @@ class PaletteService:
             result.error, result.subtype, result.origin = str(exc), exc.subtype, "failed"
             result.repeated = exc.repeated
             return Prepared(result)
+
+    def prepare_bytes(
+        self, data: bytes, request: PaletteRequest, *, image_url: str | None = None
+    ) -> Prepared:
+        """First stage for image bytes the caller read itself (from object storage, say)."""
+        return self._task(data, request, request.region, PaletteResult(image_url=image_url), None)
+
+    def fetch_document(self, url: str) -> object:
+        """The parsed JSON document at ``url`` (a IIIF collection, say), through the cache, the limits and
+        the host gate, as the documents of a palette are; raises `SourceFailure`."""
+        problem = url_problem(url)
+        if problem is not None:
+            raise SourceFailure("source", f"cannot fetch {redact_url(url)}: {problem}")
+        deadline = time.monotonic() + self.fetch_settings.timeout
+        data, _ = self._get(url, PaletteResult(), deadline, accept=JSON_ACCEPT)
+        return _parse_json(url, data)
 
     def complete(self, prepared: Prepared, computed: Computed | None = None) -> PaletteResult:
         """Last stage: the result of ``prepared``, computing its palette here unless ``computed`` is given.
@@ -322,6 +342,7 @@ class PaletteService:
             "region": None if region is None else str(region),
         }
         key = palette_key(content_hash(data), parameters)
+        result.width, result.height = image_dimensions(data) or (None, None)
         cached = self.cache.get_palette(key)
         if cached is not None:
             result.palette, result.origin = cached, "cache"

@@ -1,0 +1,172 @@
+"""Running a batch on a Dask distributed cluster (the optional ``dask`` extra; imported only here).
+
+The targets are cut into partitions of up to ``partition_size`` images, grouped by host, and each
+partition is one task: the worker resolves it with the core's batch step (its own palette service on the
+shared cache directory, fetch threads, compute in the worker process) and sends back the results, which
+the client writes to the output as partitions finish. Only a few partitions per worker are submitted at
+once, so neither the scheduler nor the client holds the whole batch.
+
+Politeness holds across the cluster: every request to a host takes a lease of a `distributed.Semaphore`
+named after that host, with ``per_host`` leases, so the whole cluster keeps at most ``per_host`` requests
+in flight to one host (each worker's own `HostGate` still applies, with its ``Retry-After`` pauses).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ..remote.batch import BatchJob, BatchOptions
+from ..remote.politeness import HostGate, host_of
+from ..remote.service import PaletteResult
+from .run import PaletteParameters, Resolver
+from .service import BatchService, ServiceSpec
+from .targets import Target
+
+__all__ = ["ClusterGate", "DaskSettings", "dask_resolver", "resolve_partition"]
+
+
+class ClusterUnavailable(Exception):
+    """Dask is not installed, or the scheduler cannot be reached; the message says which."""
+
+
+@dataclass(frozen=True)
+class DaskSettings:
+    """Where and how: ``address`` is ``tcp://host:port`` or ``local:N`` (a LocalCluster of N processes)."""
+
+    address: str
+    partition_size: int = 64
+    fetch_workers: int = 8
+    per_host: int = 4
+
+
+class ClusterGate(HostGate):
+    """A `HostGate` that also holds a cluster-wide lease per host (`distributed.Semaphore`)."""
+
+    def __init__(self, per_host: int) -> None:
+        super().__init__(per_host)
+        self.cluster_per_host = per_host
+        self._semaphores: dict[str, Any] = {}
+        self._semaphores_lock = threading.Lock()
+
+    @contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        """This process's slot for ``url``'s host, then one of the cluster's ``per_host`` leases."""
+        with super().slot(url), self._semaphore(host_of(url)):
+            yield
+
+    def _semaphore(self, host: str) -> Any:
+        from distributed import Semaphore
+
+        with self._semaphores_lock:
+            if host not in self._semaphores:
+                self._semaphores[host] = Semaphore(
+                    max_leases=self.cluster_per_host, name=f"sphinx-palette-host:{host}"
+                )
+            return self._semaphores[host]
+
+
+_services: dict[tuple[ServiceSpec, int], BatchService] = {}
+_services_lock = threading.Lock()
+
+
+def _worker_service(spec: ServiceSpec, per_host: int) -> BatchService:
+    """The worker process's service for ``spec`` (made once: its sessions and gate are reused)."""
+    with _services_lock:
+        key = (spec, per_host)
+        if key not in _services:
+            service = spec.make()
+            service.gate = ClusterGate(per_host)
+            _services[key] = service
+        return _services[key]
+
+
+def resolve_partition(
+    spec: ServiceSpec,
+    parameters: PaletteParameters,
+    items: list[tuple[int, Target]],
+    fetch_workers: int,
+    per_host: int,
+) -> list[tuple[int, PaletteResult]]:
+    """Resolve one partition on a worker: ``(index, target)`` pairs in, ``(index, result)`` pairs out."""
+    service = _worker_service(spec, per_host)
+    jobs = [BatchJob(index, parameters.request(target), target.location) for index, target in items]
+    options = BatchOptions(fetch_workers=fetch_workers, per_host=per_host, workers=1)
+    results = []
+    for outcome in service.resolve_many(jobs, options):
+        assert isinstance(outcome.key, int)
+        results.append((outcome.key, outcome.result))
+    return results
+
+
+def partitions(targets: Sequence[Target], size: int) -> Iterator[list[tuple[int, Target]]]:
+    """``(index, target)`` lists of up to ``size``, each from one host (local files are one "host")."""
+    by_host: dict[str, list[tuple[int, Target]]] = {}
+    for index, target in enumerate(targets):
+        by_host.setdefault(host_of(target.location or "") if target.location else "", []).append(
+            (index, target)
+        )
+    for items in by_host.values():
+        for start in range(0, len(items), max(1, size)):
+            yield items[start : start + max(1, size)]
+
+
+@contextmanager
+def dask_resolver(
+    settings: DaskSettings, spec: ServiceSpec, parameters: PaletteParameters
+) -> Iterator[Resolver]:
+    """A `Resolver` running on the cluster at ``settings.address`` (closed with the context)."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ClusterUnavailable(
+            "--dask needs dask.distributed (pip install 'sphinx-palette[dask]')"
+        ) from None
+    with ExitStack() as stack:
+        if settings.address.startswith("local:"):
+            count = int(settings.address.partition(":")[2] or 2)
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None)
+            )
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(settings.address, timeout=30))
+            except OSError as exc:
+                raise ClusterUnavailable(
+                    f"cannot reach the Dask scheduler {settings.address}: {exc}"
+                ) from None
+
+        def resolve(targets: Sequence[Target]) -> Iterator[tuple[int, PaletteResult]]:
+            waiting = partitions(targets, settings.partition_size)
+            in_flight = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+            finished = as_completed()
+            for items in waiting:
+                finished.add(_submit(client, spec, parameters, items, settings))
+                if finished.count() >= in_flight:
+                    break
+            for future in finished:
+                yield from future.result()
+                future.release()
+                following = next(waiting, None)
+                if following is not None:
+                    finished.add(_submit(client, spec, parameters, following, settings))
+
+        yield resolve
+
+
+def _submit(
+    client: Any, spec: ServiceSpec, parameters: PaletteParameters, items: list, settings: DaskSettings
+) -> Any:
+    return client.submit(
+        resolve_partition,
+        spec,
+        parameters,
+        items,
+        settings.fetch_workers,
+        settings.per_host,
+        pure=False,
+    )
