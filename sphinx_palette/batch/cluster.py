@@ -44,11 +44,19 @@ class DaskSettings:
 
 
 class ClusterGate(HostGate):
-    """A `HostGate` that also holds a cluster-wide lease per host (`distributed.Semaphore`)."""
+    """A `HostGate` that also holds a cluster-wide lease per host (`distributed.Semaphore`).
+
+    Made in a task on a worker: the fetch threads that use it are not the worker's, so the worker's
+    scheduler connection and event loop are taken here and given to each semaphore.
+    """
 
     def __init__(self, per_host: int) -> None:
+        from distributed import get_worker
+
         super().__init__(per_host)
         self.cluster_per_host = per_host
+        worker = get_worker()
+        self._scheduler, self._loop = worker.scheduler, worker.loop
         self._semaphores: dict[str, Any] = {}
         self._semaphores_lock = threading.Lock()
 
@@ -64,7 +72,10 @@ class ClusterGate(HostGate):
         with self._semaphores_lock:
             if host not in self._semaphores:
                 self._semaphores[host] = Semaphore(
-                    max_leases=self.cluster_per_host, name=f"sphinx-palette-host:{host}"
+                    max_leases=self.cluster_per_host,
+                    name=f"sphinx-palette-host:{host}",
+                    scheduler_rpc=self._scheduler,
+                    loop=self._loop,
                 )
             return self._semaphores[host]
 
