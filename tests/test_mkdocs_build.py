@@ -251,3 +251,29 @@ def manifest(manifest_id: str, image: str) -> dict:
             }
         ],
     }
+
+
+def test_serve_reloads_and_dirty_builds_compute_nothing(project, tmp_path, caplog):
+    """``mkdocs serve`` builds in-process with a fresh configuration on every reload: the cache answers."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    def reload(**options) -> str:
+        caplog.clear()
+        config = load_config(str(project.root / "mkdocs.yml"), site_dir=str(tmp_path / "served"))
+        with caplog.at_level("INFO", logger="mkdocs"):
+            build(config, serve_url="http://127.0.0.1:8000/", **options)
+        return caplog.text
+
+    assert summary_of(reload())[1:] == (2, 0, 0)
+    exported = tmp_path / "served" / "_static" / "palettes.json"
+    first = exported.read_text()
+    page = project.root / "docs" / "items" / "warm.md"
+    page.write_text(page.read_text() + "\nEdited while serving.\n")
+    assert summary_of(reload())[1:] == (0, 2, 0)
+    # --dirty reads the edited page only: nothing computed, and the site-wide export is left whole.
+    page.write_text(page.read_text() + "\nEdited again.\n")
+    log = reload(dirty=True)
+    assert summary_of(log) == (1, 0, 1, 0)
+    assert "palettes.json is not rewritten" in log
+    assert exported.read_text() == first

@@ -67,6 +67,7 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
         self.slots: dict[str, list[site.Slot]] = {}
         self.pages: dict[str, Page] = {}
         self.outputs: dict[str, str] = {}
+        self.read: set[str] = set()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Freeze the settings, make the service, and add the stylesheets and the copy script."""
@@ -74,7 +75,7 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
         # Credentials in query parameters are redacted wherever a URL is shown or stored.
         add_redacted_params(self.settings.redact_params)
         self.service = make_service(self.settings)
-        self.collected, self.slots, self.pages, self.outputs = Collected(), {}, {}, {}
+        self.collected, self.slots, self.pages, self.outputs, self.read = Collected(), {}, {}, {}, set()
         config.extra_css.extend([f"{ASSETS}/sphinx-palette.css", f"{ASSETS}/palette-mkdocs.css"])
         config.extra_javascript.append(f"{ASSETS}/sphinx-palette.js")
         return config
@@ -91,6 +92,7 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """Record the page's palette fences and put a marker where each one was."""
+        self.read.add(page.file.src_uri)
         fences = find_fences(markdown)
         if not fences:
             return markdown
@@ -156,8 +158,13 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
             rendered = [builder.render(slot, page, records) for slot in slots]
             page.content = fill_markers(page.content or "", rendered)
         self.outputs = builder.outputs
-        if self.settings.export:
+        # A --dirty build reads only changed pages: the site-wide file would miss the others' palettes,
+        # so the last full build's palettes.json is kept.
+        partial = any(f.src_uri not in self.read for f in files.documentation_pages())
+        if self.settings.export and not partial:
             self.outputs[site.EXPORT_PATH] = site.export_json(config.site_name, records)
+        elif self.settings.export:
+            log.info("palette: --dirty build, so _static/palettes.json is not rewritten")
         return env
 
     def _warn_failures(self) -> None:

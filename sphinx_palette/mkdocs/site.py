@@ -74,10 +74,11 @@ def docname_of(src_uri: str) -> str:
     return posixpath.splitext(src_uri)[0]
 
 
-def _identifier(text: str) -> str:
-    """An id as docutils makes one: lower case, runs of other characters as one hyphen."""
+def _identifier(text: str, prefix: str = "palette-") -> str:
+    """An id as docutils makes one: lower case, runs of other characters as one hyphen (``prefix`` before
+    one that would not start with a letter)."""
     ident = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return ident if ident[:1].isalpha() else f"palette-{ident}"
+    return ident if ident[:1].isalpha() or not prefix else f"{prefix}{ident}"
 
 
 class SiteWriter:
@@ -123,7 +124,7 @@ class SiteWriter:
             return self._index(slot.index, page, records)
         if slot.use is None or slot.use.result is None or slot.use.result.palette is None:
             message = slot.error or (slot.use and slot.use.result and slot.use.result.error) or "no palette"
-            classes = slot.use.options.classes if slot.use else ()
+            classes = tuple(_identifier(c, prefix="") for c in slot.use.options.classes) if slot.use else ()
             return placeholder_html(message, slot.anchor, classes)
         return palette_html(self._view(slot, slot.use, page, with_downloads=True))
 
@@ -147,7 +148,8 @@ class SiteWriter:
             swatches=swatches,
             alt=options.alt or f"Colour palette of {title}: {len(swatches)} colours",
             widths=options.widths,
-            classes=options.classes,
+            # Class names normalised as docutils' class option does, so both front ends write the same.
+            classes=tuple(_identifier(c, prefix="") for c in options.classes),
             image_src=self._image(use, page) if options.show_image else None,
             image_alt=title,
             caption_html=caption,
