@@ -102,23 +102,28 @@ def test_missing_image_fails_a_strict_build_and_shows_a_placeholder_otherwise(pr
     assert "Palette unavailable." in html
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        (":colors: 0", ":colors: must be from 1 to 32, not 0 [palette.option]"),
-        (":sort: rainbow", ":sort: must be one of "),
-        (":widths: wide", ":widths: must be share or equal, not 'wide'"),
-        (":colour: 3", 'unknown option: "colour"'),
-        (":caption:", 'the option ":caption:" needs a value'),
-    ],
-)
-def test_bad_options_warn_with_the_directives_messages(project, options, message):
-    project.write("bad.md", f"# Bad\n\n```{{palette}} img/warm.png\n{options}\n```\n")
+BAD_OPTIONS = [
+    (":colors: 0", ":colors: must be from 1 to 32, not 0 [palette.option]"),
+    (":sort: rainbow", ":sort: must be one of "),
+    (":widths: wide", ":widths: must be share or equal, not 'wide' [palette.option]"),
+    (":colour: 3", 'unknown option: "colour" [palette.option]'),
+    (":caption:", 'the option ":caption:" needs a value [palette.option]'),
+]
+
+
+def test_bad_options_warn_with_the_directives_messages(project):
+    """One build, one page per bad option: each warns at its page and line, with Sphinx's message."""
+    for number, (options, _) in enumerate(BAD_OPTIONS):
+        project.write(f"bad{number}.md", f"# Bad\n\n```{{palette}} img/warm.png\n{options}\n```\n")
     done = project.build(strict=True)
     assert done.returncode != 0
-    assert next(w for w in warnings_of(done.stderr) if w.startswith("bad.md:3: ")).startswith(
-        "bad.md:3: " + message.split(" [")[0]
-    ), done.stderr
+    warnings = warnings_of(done.stderr)
+    for number, (_, message) in enumerate(BAD_OPTIONS):
+        prefix, _, suffix = message.partition(" [")
+        found = next(w for w in warnings if w.startswith(f"bad{number}.md:3: "))
+        assert found.startswith(f"bad{number}.md:3: {prefix}"), found
+        assert not suffix or found.endswith(f"[{suffix}")
+    assert summary_of(done.stderr)[3] == 0  # option errors never reach the batch step
 
 
 def test_bad_plugin_config_stops_the_build(project):
