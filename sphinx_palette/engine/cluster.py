@@ -13,17 +13,25 @@ from threadpoolctl import ThreadpoolController
 
 from .colour import lightness_to_grey8, oklab_to_rgb8, rgb8_to_oklab
 from .palette import Swatch
+from .selection import choose_centres
 
 _BIN_BITS = 4
+#: Above this many swatches every emphasis uses k-means: the selection's cost grows with the count squared.
+MAX_SELECTED = 32
 _KMEANS_INITS = 1
 _MEDIAN_STEPS = 4
 
 _threadpools = ThreadpoolController()
 
 
-def cluster(pixels: np.ndarray, colors: int, seed: int) -> list[Swatch]:
-    """Weighted k-means of ``N×3`` uint8 pixels in Oklab: at most ``colors`` distinct swatches, shares
-    summing to 1 (exactly ``colors`` when the pixels have that many distinct colours)."""
+def cluster(pixels: np.ndarray, colors: int, seed: int, emphasis: str = "balanced") -> list[Swatch]:
+    """Cluster ``N×3`` uint8 pixels in Oklab: at most ``colors`` distinct swatches, shares summing to 1
+    (exactly ``colors`` when the pixels have that many distinct colours).
+
+    ``emphasis="coverage"`` is weighted k-means (least mean colour error); ``"balanced"`` and ``"vivid"``
+    choose the centres with `selection.choose_centres`, which keeps the image's accents (up to
+    `MAX_SELECTED` swatches; beyond, k-means).
+    """
     points, weights = _histogram(pixels)
     if len(points) <= colors:
         # Few bins: the image may have few colours; count the exact ones before clustering.
@@ -35,8 +43,14 @@ def cluster(pixels: np.ndarray, colors: int, seed: int) -> list[Swatch]:
                 for p, w in zip(points, weights, strict=True)
             ]
     lab = rgb8_to_oklab(points)
-    labels, centres = _kmeans(lab, weights, colors, seed)
-    labels, centres = _refine_medians(lab, weights, labels, centres)
+    if emphasis == "coverage" or colors > MAX_SELECTED:
+        labels, centres = _kmeans(lab, weights, colors, seed)
+        labels, centres = _refine_medians(lab, weights, labels, centres)
+    else:
+        # One thread for the small matrix products too: the same result on every machine.
+        with _threadpools.limit(limits=1):
+            centres = choose_centres(lab, weights, colors, emphasis, seed)
+        labels = _nearest(lab, centres)
     return _swatches(points, weights, lab, labels, centres, colors)
 
 
@@ -67,6 +81,11 @@ def _kmeans(lab: np.ndarray, weights: np.ndarray, colors: int, seed: int) -> tup
     with _threadpools.limit(limits=1):
         model.fit(lab, sample_weight=weights)
     return model.labels_, model.cluster_centers_
+
+
+def _nearest(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    squared = (lab**2).sum(axis=1)[:, None] - 2.0 * (lab @ centres.T) + (centres**2).sum(axis=1)[None, :]
+    return squared.argmin(axis=1)
 
 
 def _refine_medians(

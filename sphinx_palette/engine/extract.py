@@ -17,9 +17,10 @@ from .decode import DEFAULT_MAX_PIXELS, decode_image, normalise_array
 from .errors import PaletteError
 from .palette import SORTS, Palette, sort_swatches
 from .region import Region, parse_region
+from .selection import EMPHASES
 
 #: Bumped whenever the same input may give a different palette; part of every cache key.
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 
 MAX_COLORS = 256
 
@@ -38,6 +39,7 @@ def extract_palette(
     seed: int = 0,
     region: str | Region | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    emphasis: str = "balanced",
 ) -> Palette:
     """Extract the ``colors`` most representative colours of an image.
 
@@ -75,6 +77,8 @@ def extract_palette(
     [('#000000', 0.5), ('#ff0000', 0.5)]
     """
     colors = _check_parameters(colors, sort, seed)
+    if emphasis not in EMPHASES:
+        raise PaletteError(f"emphasis must be one of {', '.join(EMPHASES)}; got {emphasis!r}")
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 1:
         raise PaletteError(f"max_pixels must be a positive integer, got {max_pixels!r}")
     if isinstance(region, str):
@@ -84,7 +88,7 @@ def extract_palette(
             raise PaletteError(str(exc)) from None
     rgb, opaque = _load(image, region, max_pixels)
     pixels = _sample(rgb, opaque, WORK_PIXELS)
-    swatches = cluster(pixels, colors, seed)
+    swatches = cluster(pixels, colors, seed, emphasis)
     return Palette(tuple(sort_swatches(swatches, sort)))
 
 
