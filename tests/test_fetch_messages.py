@@ -160,3 +160,27 @@ def test_deadline_is_in_whole_seconds(http_server):
 )
 def test_seconds_are_rounded(value, text):
     assert seconds(value) == text
+
+
+def test_the_warning_and_the_placeholder_say_it_in_words(make_app, ca, tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{closed.getsockname()[1]}/a.png"
+        with tls_server(ca, "127.0.0.1") as port:
+            untrusted = f"https://127.0.0.1:{port}/b.png"
+            srcdir = tmp_path / "site"
+            srcdir.mkdir()
+            (srcdir / "conf.py").write_text('extensions = ["sphinx_palette"]\n')
+            rst = "Messages\n========\n\n" + "\n".join(f".. palette:: {u}\n" for u in (refused, untrusted))
+            (srcdir / "index.rst").write_text(rst)
+            overrides = {"palette_cache_dir": str(tmp_path / "cache"), "palette_timeout": 5.0}
+            app = make_app("html", srcdir=srcdir, confoverrides=overrides)
+            app.build()
+    log = app.warning.getvalue()
+    page = (app.outdir / "index.html").read_text()
+    for text in (log, page):
+        assert f"cannot fetch {refused}: connection refused" in text
+        assert f"cannot fetch {untrusted}: TLS error: certificate not trusted" in text
+        assert "unable to get local issuer certificate" in text
+        for internal in INTERNALS:
+            assert internal not in text

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -27,6 +27,7 @@ from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from . import http_headers, net_errors
 from .deadline import Guard, install_deadline_adapter, watchdog
+from .fetch_model import FetchError, FetchResult, FetchSettings, seconds
 from .urls import FETCHED_SCHEMES, is_url, redact_url, url_problem
 
 if TYPE_CHECKING:
@@ -38,78 +39,13 @@ __all__ = [
     "FetchSettings",
     "fetch",
     "make_session",
+    "seconds",
 ]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
 _BACKOFF_BASE = 0.5
 _BACKOFF_MAX = 8.0
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    """Limits and identity for fetching one resource.
-
-    ``timeout`` is the total deadline in seconds for one :func:`fetch` call, retries and redirects
-    included.  ``verify`` is passed to requests: ``True``/``False`` (Sphinx's ``tls_verify``) or the
-    path of a CA bundle (from ``tls_cacerts``); ``host_ca_certs`` holds ``(netloc, bundle path)`` pairs
-    for Sphinx's per-host form of ``tls_cacerts``.
-    """
-
-    timeout: float = 20.0
-    max_bytes: int = 50_000_000
-    user_agent: str = "sphinx-palette"
-    verify: bool | str = True
-    max_tries: int = 3
-    max_redirects: int = 5
-    host_ca_certs: tuple[tuple[str, str], ...] = ()
-
-    def verify_for(self, url: str) -> bool | str:
-        """What requests' ``verify`` should be for ``url``: a host's own CA bundle if it has one."""
-        if self.verify is False or not self.host_ca_certs:
-            return self.verify
-        netloc = urlsplit(url).netloc.rpartition("@")[2]
-        return dict(self.host_ca_certs).get(netloc, self.verify)
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """A fetched resource.  URLs are redacted (no credentials).
-
-    ``status`` is 200 (``content`` holds the body) or 304 (``content`` is None: the copy the caller
-    holds for ``etag`` / ``last_modified`` is still current).  ``content_type`` is the bare media
-    type, lower case, without parameters.
-    """
-
-    url: str
-    final_url: str
-    status: int
-    content: bytes | None
-    content_type: str | None
-    etag: str | None
-    last_modified: str | None
-
-
-class FetchError(Exception):
-    """A resource could not be fetched.
-
-    ``url`` is the requested URL with any credentials removed; ``reason`` is a short phrase
-    (``"HTTP 404 Not Found"``, ``"timed out"``, ...); ``str(error)`` is a sentence for a docs
-    author.
-    """
-
-    def __init__(self, url: str, reason: str, detail: str | None = None) -> None:
-        self.url = redact_url(url)
-        self.reason = reason
-        self.detail = detail
-        message = f"cannot fetch {self.url}: {reason}"
-        if detail:
-            message += f" ({detail})"
-        super().__init__(message)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Parallel Sphinx builds pickle exceptions; rebuild from the fields, not the message.
-        return (type(self), (self.url, self.reason, self.detail))
 
 
 # --- fetching -------------------------------------------------------------------------------
@@ -147,13 +83,6 @@ class _Call:
         return FetchError(
             self.url, "timed out", f"no complete answer within {seconds(self.settings.timeout)}"
         )
-
-
-def seconds(value: float) -> str:
-    """A duration for a message: whole seconds from 10 s up, one decimal below (``"20 s"``, ``"0.5 s"``)."""
-    if value >= 9.95:
-        return f"{round(value):d} s"
-    return f"{round(value, 1):g} s"
 
 
 def _origin(url: str) -> tuple[str, int]:
