@@ -133,9 +133,9 @@ SETTINGS: tuple[Setting, ...] = (
         (str, os.PathLike, type(None)),
         _always,
         "a path or None",
-        "Where palettes and downloaded images are cached. ``None``: under the doctree directory (lost with a "
-        "clean build). A path relative to the configuration directory keeps the cache across clean builds "
-        "and CI runs.",
+        "Where palettes and downloaded images are cached, relative to the configuration directory. "
+        "``None``: ``.palette-cache`` beside ``conf.py``, one cache for every builder (``html``, ``latex``, "
+        "``epub`` ...) that survives clean builds; add it to ``.gitignore``, or keep it in CI's cache.",
     ),
     Setting(
         "allowed_paths",

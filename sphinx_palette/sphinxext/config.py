@@ -7,6 +7,8 @@ default is used. Code reads the values as a frozen `PaletteConfig` (``PaletteCon
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 from typing import Literal
 
@@ -90,8 +92,20 @@ def validate_config(app: Sphinx, config: Config) -> None:
     config.numfig_format = {"palette": "Palette %s", **(config.numfig_format or {})}
 
 
+#: The default cache, beside ``conf.py``: one per project, whatever the builder or output directory.
+DEFAULT_CACHE = ".palette-cache"
+
+
 def cache_directory(app: Sphinx, config: PaletteConfig) -> Path:
-    """The cache directory: ``palette_cache_dir`` relative to the conf dir, else under the doctree dir."""
+    """The cache directory: ``palette_cache_dir`` relative to the conf dir, else ``.palette-cache`` there.
+
+    One cache per project, shared by every builder (``-b latex`` after ``-b html`` computes nothing) and
+    outside every output directory, so no builder packs it (epub). Only when the configuration directory is
+    read-only does it fall back to the doctree directory.
+    """
     if config.cache_dir:
         return Path(app.confdir, config.cache_dir).resolve()
+    default = Path(app.confdir, DEFAULT_CACHE)
+    if default.is_dir() or os.access(app.confdir, os.W_OK):
+        return default.resolve()
     return Path(app.doctreedir, "palette-cache")

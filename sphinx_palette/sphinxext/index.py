@@ -56,6 +56,7 @@ def families_of(entry: PaletteRecord) -> list[str]:
 def resolve_indexes(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace each ``palette_index`` placeholder by grouped lists of links."""
     for placeholder in list(doctree.findall(palette_index)):
+        _warn_if_no_document_matches(app, placeholder)
         chosen = [
             e
             for e in site_palettes(app.env)
@@ -66,6 +67,20 @@ def resolve_indexes(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         elif placeholder["order"] == "share":
             chosen.sort(key=lambda e: (-e.swatches[0].share, e.docname, e.anchor))
         placeholder.replace_self(_render(app, docname, chosen, placeholder["classes"]))
+
+
+def _warn_if_no_document_matches(app: Sphinx, placeholder: palette_index) -> None:
+    """A ``:docs:`` that matches no document is a typo more often than not: say so."""
+    patterns = placeholder["patterns"]
+    if any(fnmatch.fnmatchcase(d, p) for d in app.env.found_docs for p in patterns):
+        return
+    logger.warning(
+        "palette-index :docs: %s matches no document",
+        " ".join(patterns),
+        location=placeholder,
+        type=WARNING_TYPE,
+        subtype=Subtype.OPTION,
+    )
 
 
 def _render(app: Sphinx, docname: str, chosen: list[PaletteRecord], classes: list[str]) -> nodes.Element:
