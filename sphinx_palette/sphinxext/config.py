@@ -8,7 +8,6 @@ default is used. Code reads the values as a frozen `PaletteConfig` (``PaletteCon
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 from typing import Literal
 
