@@ -179,7 +179,7 @@ def test_service_per_process_from_app_or_env(make_app, tmp_path, monkeypatch):
     service = get_service(app)
     assert get_service(app.env) is service
     assert service.remote_ttl == 60 and service.offline
-    assert service.cache.directory == Path(app.doctreedir, "palette-cache")
+    assert service.cache.directory == Path(app.confdir, ".palette-cache")  # one per project, not per build
     # A forked -j worker does not share its parent's connections.
     parent = os.getpid()
     monkeypatch.setattr(os, "getpid", lambda: parent + 1)
