@@ -70,3 +70,20 @@ def test_changelog_keeps_a_changelog() -> None:
     from sphinx_palette import __version__
 
     assert f"## [{__version__}]" in changelog
+
+
+def test_performance_page_has_no_machine_paths_no_repeated_lines_and_says_what_the_notebook_is() -> None:
+    page = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert not re.search(r"(/work/|/home/|/tmp/|/root/|/Users/|[A-Z]:\\\\|\.\./)", page)
+    # Table rows and commands in code blocks repeat by design; any other line said twice is a copy.
+    prose, in_code = [], False
+    for line in page.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif line.strip() and not in_code and not line.lstrip().startswith(("|", "#")):
+            prose.append(line.strip())
+    repeated = {line for line in prose if prose.count(line) > 1}
+    assert not repeated, repeated
+    first = page.index("notebook")
+    sentence = page[first : page.index(")", first)]
+    assert "300×300" in sentence and "KMeans" in sentence
