@@ -92,7 +92,10 @@ def test_missing_image_fails_a_strict_build_and_shows_a_placeholder_otherwise(pr
     project.write("items/broken.md", "# Broken\n\nText.\n\n```{palette} ../img/missing.png\n```\n")
     strict = project.build(strict=True)
     assert strict.returncode != 0
-    assert "items/broken.md:5: image file not found: ../img/missing.png [palette.source]" in strict.stderr
+    assert (
+        "items/broken.md:5: image file not found: ../img/missing.png (looked for img/missing.png) "
+        "[palette.source]" in strict.stderr
+    )
     assert "Aborted with 1 warnings in strict mode" in strict.stdout + strict.stderr
     relaxed = project.build()
     assert relaxed.returncode == 0, relaxed.stderr
@@ -123,7 +126,28 @@ def test_bad_options_warn_with_the_directives_messages(project):
         found = next(w for w in warnings if w.startswith(f"bad{number}.md:3: "))
         assert found.startswith(f"bad{number}.md:3: {prefix}"), found
         assert not suffix or found.endswith(f"[{suffix}")
-    assert summary_of(done.stderr)[3] == 0  # option errors never reach the batch step
+    assert summary_of(done.stderr)[3] == len(BAD_OPTIONS)  # failed, as in the Sphinx extension
+
+
+def test_paths_outside_docs_dir_are_refused_unless_allowed(project, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "warm.png").write_bytes(WARM.read_bytes())
+    project.write(
+        "outside.md", "# Outside\n\n```{palette} ../../elsewhere/warm.png\n:region: 0,0,500,500\n```\n"
+    )
+    refused = project.build(strict=True)
+    assert refused.returncode != 0
+    assert (
+        "outside.md:3: image path ../../elsewhere/warm.png is outside the project, so it is not read"
+        in refused.stderr
+    )
+    assert "[palette.path]" in refused.stderr
+    project.configure(allowed_paths=[str(outside)])
+    allowed = project.build()
+    assert allowed.returncode == 0, allowed.stderr
+    assert re.search(r"outside\.md:3: :region: .* reaches outside the \d+×\d+ image", allowed.stderr)
+    assert swatches(project.html("outside/index.html"))
 
 
 def test_bad_plugin_config_stops_the_build(project):

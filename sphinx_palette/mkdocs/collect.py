@@ -8,7 +8,7 @@ page is read and before any is written. No MkDocs here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from ..options import PaletteOptions
@@ -89,12 +89,3 @@ def resolve_all(
             origin = "cache"
         use.origin = origin
         seen.add(use.target)
-
-
-def summary(uses: Iterable[Use]) -> str:
-    """``palette: N palettes (C computed, H from cache, F failed)``, as the Sphinx extension says it."""
-    origins = [u.origin for u in uses]
-    return (
-        f"palette: {len(origins)} palettes ({origins.count('computed')} computed, "
-        f"{origins.count('cache')} from cache, {origins.count('failed')} failed)"
-    )

@@ -17,6 +17,7 @@ from html import escape
 from ..engine.colour import hex_to_rgb, text_colour_for
 from ..engine.exports import percent
 from ..engine.names import FAMILIES
+from ..options import index_families
 
 
 @dataclass(frozen=True)
@@ -130,18 +131,11 @@ def placeholder_html(message: str, anchor: str, classes: Sequence[str] = ()) -> 
     )
 
 
-def families_of(swatches: Sequence[SwatchView], threshold: float) -> list[str]:
-    """The hue families holding at least ``threshold`` of the pixels, in display order."""
-    totals: dict[str, float] = {}
-    for swatch in swatches:
-        totals[swatch.family] = totals.get(swatch.family, 0.0) + swatch.share
-    return [f for f in FAMILIES if totals.get(f, 0.0) >= threshold]
-
-
-def index_html(entries: Sequence[IndexEntry], classes: Sequence[str], threshold: float) -> str:
+def index_html(entries: Sequence[IndexEntry], classes: Sequence[str]) -> str:
     """The browse-by-colour index: family chips, then each family's palettes with links to their pages."""
     names = escape(" ".join(["palette-index", *classes]))
-    groups = {f: [e for e in entries if f in families_of(e.swatches, threshold)] for f in FAMILIES}
+    listed = [(e, index_families((s.family, s.share) for s in e.swatches)) for e in entries]
+    groups = {f: [e for e, families in listed if f in families] for f in FAMILIES}
     present = [f for f in FAMILIES if groups[f]]
     if not present:
         return f'<div class="{names}">\n<p>No palettes found.</p>\n</div>\n'

@@ -19,12 +19,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+import imagesize
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from .. import __version__
+from ..build_summary import summary_line
+from ..local_paths import allowed_roots, is_inside, refusal, shown_path
 from ..options import (
     PALETTE_FLAG_OPTIONS,
     PALETTE_VALUE_OPTIONS,
@@ -39,7 +42,7 @@ from ..remote.urls import add_redacted_params, redact_url
 from ..settings import PaletteConfig
 from ..warning_kinds import WARNING_TYPE, Subtype
 from . import site
-from .collect import Collected, Target, Use, resolve_all, summary
+from .collect import Collected, Target, Use, resolve_all
 from .config import PaletteSettings, batch_options, palette_config
 from .fences import Fence, find_fences, replace_fences
 
@@ -128,14 +131,16 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
                 raise OptionError(problems[0])
             options = parse_palette_options(fence.argument, fence.options, self.settings)
         except OptionError as exc:
-            warn(where, Subtype.OPTION, str(exc))
-            return site.Slot(page=where[0], line=fence.line, anchor=anchor, error=str(exc))
+            return _failed(where, anchor, Subtype.OPTION, str(exc))
         for notice in options.notices:
             warn(where, Subtype.OPTION, notice)
         if options.remote:
             target = Target(options.source, True, options.request())
         else:
             target = Target(local_path(options.source, page, config, files), False, options.request())
+            problem = local_problem(options.source, target.location, config.docs_dir, self.settings)
+            if problem is not None:
+                return _failed(where, anchor, *problem)
         use = Use(page=where[0], line=fence.line, anchor=anchor, options=options, target=target)
         self.collected.add(use)
         return site.Slot(page=where[0], line=fence.line, anchor=anchor, use=use)
@@ -175,6 +180,8 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
             for subtype, message in use.result.notices:
                 warn((use.page, use.line), subtype, message)
             if use.result.palette is not None:
+                if not use.target.remote and use.options.region is not None:
+                    _check_region(use)
                 continue
             subtype, message = use.result.subtype or Subtype.IMAGE, use.result.error or "no palette"
             # One warning per failing source, at its first use, as in the Sphinx extension.
@@ -188,8 +195,14 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
             destination = Path(config.site_dir, path)
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_text(text, encoding="utf-8")
-        if self.collected.uses:
-            log.info(summary(self.collected.uses))
+        origins = [
+            slot.use.origin if slot.use is not None else "failed"
+            for slots in self.slots.values()
+            for slot in slots
+            if slot.index is None
+        ]
+        if origins:
+            log.info(summary_line(origins))
         if self.settings.cache_max_bytes is not None and self.service is not None:
             # Least recently used entries go first, as after a Sphinx build.
             self.service.cache.trim(self.settings.cache_max_bytes)
@@ -218,6 +231,36 @@ def warn(where: tuple[str, int], subtype: str, message: str) -> None:
 def fill_markers(content: str, rendered: list[str]) -> str:
     """``content`` with the n-th slot's marker replaced by ``rendered[n]``."""
     return _MARKER.sub(lambda match: rendered[int(match[1])], content)
+
+
+def _check_region(use: Use) -> None:
+    """Warn when ``:region:`` reaches outside a local image: the palette is of the part inside only."""
+    try:
+        width, height = imagesize.get(use.target.location)
+    except (OSError, ValueError):
+        return
+    region = use.options.region
+    if region is not None and width > 0 and height > 0 and region.exceeds(width, height):
+        outside = f":region: {region} reaches outside the {width}×{height} image"
+        warn((use.page, use.line), Subtype.OPTION, f"{outside}; the palette is of the part inside it")
+
+
+def _failed(where: tuple[str, int], anchor: str, subtype: Subtype, message: str) -> site.Slot:
+    """A fence that fails before the batch step: warned now, a placeholder later, failed in the summary."""
+    warn(where, subtype, message)
+    return site.Slot(page=where[0], line=where[1], anchor=anchor, error=message)
+
+
+def local_problem(
+    source: str, path: str, docs_dir: str, settings: PaletteConfig
+) -> tuple[Subtype, str] | None:
+    """Why a local image cannot be read, as the Sphinx extension says it, with ``docs_dir`` as the project:
+    a path outside it and outside ``allowed_paths`` is refused unread; a missing file is named."""
+    if not is_inside(path, allowed_roots(docs_dir, settings.allowed_paths)):
+        return Subtype.PATH, refusal(source, "allowed_paths")
+    if not os.path.isfile(path):
+        return Subtype.SOURCE, f"image file not found: {source} (looked for {shown_path(path, docs_dir)})"
+    return None
 
 
 def local_path(source: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -29,8 +29,6 @@ from .html import IndexEntry, PaletteView, SwatchView, index_html, palette_html,
 EXPORT_PATH = "_static/palettes.json"
 EXPORT_FORMAT = 1
 DOWNLOAD_DIR = "_palettes"
-#: A palette is listed under each family that holds at least this share of its pixels (as in Sphinx).
-FAMILY_THRESHOLD = 0.10
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -217,7 +215,7 @@ class SiteWriter:
             if thumbnail and "://" not in thumbnail:
                 thumbnail = get_relative_url(thumbnail, page.url or ".")
             entries.append(IndexEntry(href, record.title or record.docname, record.swatches, thumbnail))
-        return index_html(entries, options.classes, FAMILY_THRESHOLD)
+        return index_html(entries, options.classes)
 
 
 def export_json(project: str, records: list[Record]) -> str:
