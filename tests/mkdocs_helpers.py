@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECTS = Path(__file__).resolve().parent / "mkdocs_projects"
-SUMMARY = re.compile(r"palette: (\d+) palettes \((\d+) computed, (\d+) from cache, (\d+) failed\)")
+SUMMARY = re.compile(r"palette: (\d+) palettes? \((\d+) computed, (\d+) from cache, (\d+) failed\)")
 
 
 @dataclass
