@@ -13,12 +13,25 @@ _MIN_WIDTH = 0.09
 
 
 def visit_palette_latex(self, node: palette) -> None:
-    """LaTeX: a label for :ref: / :numref:, the swatches as colour boxes, then caption and credit."""
-    self.body.append(self.hypertarget_to(node))
+    """LaTeX: the shown image, the swatches as colour boxes, then caption and credit.
+
+    A captioned palette is a figure float, numbered like figures (caption name "Palette"), with its label
+    after the caption so that :numref: gives its number; an uncaptioned one is a label and the boxes.
+    """
+    caption = next((c for c in node.children if isinstance(c, nodes.caption)), None)
+    if node.get("error") or caption is None:
+        self.body.append(self.hypertarget_to(node))
     if node.get("error"):
         message = self.encode(swatch_lines(node)[0])
         self.body.append(f"\n\n\\begin{{quote}}\\textit{{{message}}}\\end{{quote}}\n\n")
         raise nodes.SkipNode
+    if caption is not None:
+        self.body.append("\n\n\\begin{figure}[htbp]\n\\renewcommand{\\figurename}{Palette}\\centering\n")
+    # The local image of :show-image: (the builder copies it like any image of the document).
+    for image in node.findall(nodes.image):
+        self.body.append("\\begin{center}")
+        self.visit_image(image)
+        self.body.append("\\end{center}\n")
     swatches = swatches_of(node)
     equal = node.get("widths") == "equal"
     widths = [1 / len(swatches) if equal else max(float(s["share"]), _MIN_WIDTH) for s in swatches]
@@ -34,8 +47,12 @@ def visit_palette_latex(self, node: palette) -> None:
             f"{{\\centering\\textcolor[HTML]{{{ink}}}{{\\ttfamily\\scriptsize {label}\\\\{share}}}}}}}%\n"
         )
     self.body.append("\\par\\endgroup\n")
+    if caption is not None:
+        self.body.append(f"\\caption{{{self.encode(caption.astext())}}}{self.hypertarget_to(node)}\n")
     for child in node.children:
-        if isinstance(child, (nodes.caption, palette_credit)):
+        if isinstance(child, palette_credit):
             self.body.append(f"\n\\begin{{center}}\\small {self.encode(child.astext())}\\end{{center}}\n")
+    if caption is not None:
+        self.body.append("\\end{figure}\n")
     self.body.append("\n")
     raise nodes.SkipNode
