@@ -81,10 +81,10 @@ class Progress:
 
 
 def format_duration(seconds: float) -> str:
-    """``42 s``, ``3 min 5 s``, ``2 h 10 min``."""
-    seconds = round(seconds)
+    """``4.2 s``, ``3 min 5 s``, ``2 h 10 min``."""
     if seconds < 60:
-        return f"{seconds} s"
+        return f"{seconds:.1f} s"
+    seconds = round(seconds)
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
