@@ -30,7 +30,7 @@ __all__ = ["FORMATS", "Output", "OutputError", "open_output"]
 #: Output formats by file suffix.
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 #: Rows per Parquet row group (and read at once when converting).
-_ROW_GROUP = 5000
+_ROW_GROUP = 2000
 
 
 class OutputError(Exception):

@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .iiif import IIIFError, _canvases, _id, _listify, _text, _type
+from .iiif import IIIFError
+from .iiif_documents import canvases_of, id_of, listify, text_of, type_of
 
 __all__ = ["CollectionItem", "canvas_labels", "is_collection", "is_manifest", "walk"]
 
@@ -43,18 +44,18 @@ class CollectionItem:
 
 def is_collection(document: object) -> bool:
     """True for a IIIF Presentation collection (3.0 ``Collection``, 2.1 ``sc:Collection``)."""
-    return isinstance(document, dict) and _type(document) in _COLLECTION_TYPES
+    return isinstance(document, dict) and type_of(document) in _COLLECTION_TYPES
 
 
 def is_manifest(document: object) -> bool:
     """True for a IIIF Presentation manifest (3.0 ``Manifest``, 2.1 ``sc:Manifest``)."""
-    return isinstance(document, dict) and _type(document) in _MANIFEST_TYPES
+    return isinstance(document, dict) and type_of(document) in _MANIFEST_TYPES
 
 
 def canvas_labels(manifest: dict[str, Any]) -> list[str | None]:
     """The label of each canvas of ``manifest``, in order (None where a canvas has none)."""
     return [
-        _text(canvas.get("label")) if isinstance(canvas, dict) else None for canvas in _canvases(manifest)
+        text_of(canvas.get("label")) if isinstance(canvas, dict) else None for canvas in canvases_of(manifest)
     ]
 
 
@@ -90,12 +91,12 @@ def _walk(
             return
         assert isinstance(document, dict)
         for member in _members(document):
-            member_url = _id(member)
+            member_url = id_of(member)
             if member_url is None:
                 continue
-            if _type(member) in _MANIFEST_TYPES:
-                yield CollectionItem(member_url, url, _text(member.get("label")))
-            elif _type(member) in _COLLECTION_TYPES:
+            if type_of(member) in _MANIFEST_TYPES:
+                yield CollectionItem(member_url, url, text_of(member.get("label")))
+            elif type_of(member) in _COLLECTION_TYPES:
                 # An embedded collection carries its members; a reference has to be fetched.
                 embedded = member if _has_members(member) else None
                 yield from _walk(member_url, embedded, get_json, seen, depth + 1)
@@ -107,12 +108,12 @@ def _members(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The member references of a collection or page, in document order (3.0 ``items``; 2.1 lists)."""
     listed: list[Any] = []
     for key in ("items", "collections", "manifests", "members"):
-        listed.extend(_listify(document.get(key)))
+        listed.extend(listify(document.get(key)))
     members = []
     for member in listed:
         if isinstance(member, str):
             # 2.1 allows bare URLs in "manifests" / "collections": the list says which they are.
-            kind = "sc:Collection" if member in _listify(document.get("collections")) else "sc:Manifest"
+            kind = "sc:Collection" if member in listify(document.get("collections")) else "sc:Manifest"
             members.append({"@id": member, "@type": kind})
         elif isinstance(member, dict):
             members.append(member)
@@ -127,7 +128,7 @@ def _next_page(document: dict[str, Any], current: str, seen: set[str]) -> str | 
     """The URL of the page after ``document`` (2.1 ``first`` on the collection, ``next`` on a page)."""
     for key in ("first", "next"):
         value = document.get(key)
-        target = _id(value) if isinstance(value, dict) else value if isinstance(value, str) else None
+        target = id_of(value) if isinstance(value, dict) else value if isinstance(value, str) else None
         if target and target != current and target not in seen:
             seen.add(target)
             return target

@@ -10,16 +10,26 @@ to serve, so level 0 static servers work as well as level 2 image servers.
 
 from __future__ import annotations
 
-import html
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..engine.region import Region
+from .iiif_documents import (
+    canvases_of,
+    context_of,
+    credit_of,
+    id_of,
+    image_service_of,
+    is_manifest_document,
+    painted_resource,
+    strings_of,
+    text_of,
+    type_of,
+)
 
 __all__ = [
     "IIIFError",
@@ -86,32 +96,15 @@ def looks_like_json(content: bytes, content_type: str | None) -> bool:
 
 
 def _is_image_service(doc: dict[str, Any]) -> bool:
-    kind = _type(doc)
+    kind = type_of(doc)
     if kind in ("ImageService1", "ImageService2", "ImageService3"):
         return True
     if doc.get("protocol") == "http://iiif.io/api/image":
         return True
-    if "width" not in doc or _id(doc) is None:
+    if "width" not in doc or id_of(doc) is None:
         return False
-    profile = " ".join(_strings(doc.get("profile")))
-    return "iiif.io/api/image" in _context(doc) or "iiif.io/api/image" in profile
-
-
-def _type(doc: dict[str, Any]) -> str:
-    value = doc.get("type", doc.get("@type", ""))
-    return value if isinstance(value, str) else ""
-
-
-def _context(doc: dict[str, Any]) -> str:
-    value = doc.get("@context", "")
-    if isinstance(value, list):
-        return " ".join(v for v in value if isinstance(v, str))
-    return value if isinstance(value, str) else ""
-
-
-def _id(doc: dict[str, Any]) -> str | None:
-    value = doc.get("id", doc.get("@id"))
-    return value if isinstance(value, str) and value else None
+    profile = " ".join(strings_of(doc.get("profile")))
+    return "iiif.io/api/image" in context_of(doc) or "iiif.io/api/image" in profile
 
 
 # --- image services ---------------------------------------------------------------------------
@@ -168,14 +161,14 @@ def _positive(value: object) -> int | None:
 
 
 def _parse_service(info: dict[str, Any]) -> _Service:
-    service_id = _id(info)
+    service_id = id_of(info)
     if service_id is None:
         raise IIIFError("the image service's info.json has no id")
     width, height = _positive(info.get("width")), _positive(info.get("height"))
     if width is None or height is None:
         raise IIIFError(f"the image service {service_id} gives no width and height")
 
-    version = 3 if _type(info) == "ImageService3" or "image/3" in _context(info) else 2
+    version = 3 if type_of(info) == "ImageService3" or "image/3" in context_of(info) else 2
     profiles = info.get("profile")
     profiles = profiles if isinstance(profiles, list) else [profiles]
     level = 0
@@ -188,12 +181,12 @@ def _parse_service(info: dict[str, Any]) -> _Service:
                 level = max(level, int(match.group(1)))
         elif isinstance(entry, dict):
             # Image API 2.x puts extra features, formats and size limits in the profile object.
-            features.update(_strings(entry.get("supports")))
-            formats.extend(_strings(entry.get("formats")))
+            features.update(strings_of(entry.get("supports")))
+            formats.extend(strings_of(entry.get("formats")))
             for key in ("maxWidth", "maxHeight", "maxArea"):
                 if limits.get(key) is None and entry.get(key) is not None:
                     limits[key] = entry[key]
-    features.update(_strings(info.get("extraFeatures")))
+    features.update(strings_of(info.get("extraFeatures")))
     features.update(_LEVEL_FEATURES[version][level])
 
     sizes = []
@@ -225,14 +218,6 @@ def _parse_service(info: dict[str, Any]) -> _Service:
         max_area=_positive(limits.get("maxArea")),
         format=image_format,
     )
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
 
 
 def _wanted(service: _Service, region_w: int, region_h: int, target: int) -> tuple[int, int]:
@@ -340,74 +325,6 @@ def _from_service(
 # --- manifests --------------------------------------------------------------------------------
 
 
-def _is_manifest(doc: dict[str, Any]) -> bool:
-    return _type(doc) in ("sc:Manifest", "Manifest")
-
-
-def _listify(value: object) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _canvases(manifest: dict[str, Any]) -> list[Any]:
-    if "sequences" in manifest:
-        sequences = _listify(manifest.get("sequences"))
-        first = sequences[0] if sequences and isinstance(sequences[0], dict) else {}
-        return _listify(first.get("canvases"))
-    return [item for item in _listify(manifest.get("items")) if isinstance(item, dict)]
-
-
-def _painted_resource(canvas: dict[str, Any]) -> dict[str, Any] | None:
-    """The image painted on a canvas: 2.1 ``images[].resource`` or 3.0 painting ``body``."""
-    for annotation in _listify(canvas.get("images")):
-        if isinstance(annotation, dict) and isinstance(annotation.get("resource"), dict):
-            return _pick_choice(annotation["resource"])
-    for page in _listify(canvas.get("items")):
-        if not isinstance(page, dict):
-            continue
-        for annotation in _listify(page.get("items")):
-            if not isinstance(annotation, dict):
-                continue
-            if annotation.get("motivation", "painting") not in ("painting", "sc:painting"):
-                continue
-            bodies = [b for b in _listify(annotation.get("body")) if isinstance(b, dict)]
-            if bodies:
-                return _pick_choice(bodies[0])
-    return None
-
-
-def _pick_choice(body: dict[str, Any]) -> dict[str, Any] | None:
-    kind = _type(body)
-    if kind == "Choice":
-        items = [i for i in _listify(body.get("items")) if isinstance(i, dict)]
-        return _pick_choice(items[0]) if items else None
-    if kind == "oa:Choice":
-        default = body.get("default")
-        if isinstance(default, dict):
-            return _pick_choice(default)
-        items = [i for i in _listify(body.get("item")) if isinstance(i, dict)]
-        return _pick_choice(items[0]) if items else None
-    if kind == "SpecificResource" and isinstance(body.get("source"), dict):
-        return _pick_choice(body["source"])
-    return body
-
-
-def _image_service(resource: dict[str, Any]) -> dict[str, Any] | None:
-    for service in _listify(resource.get("service")):
-        if not isinstance(service, dict) or _id(service) is None:
-            continue
-        kind = _type(service)
-        profile = " ".join(_strings(service.get("profile")))
-        if (
-            kind in ("ImageService1", "ImageService2", "ImageService3")
-            or "iiif.io/api/image" in _context(service)
-            or "iiif.io/api/image" in profile
-        ):
-            return service
-    return None
-
-
 def _from_manifest(
     url: str,
     manifest: dict[str, Any],
@@ -416,7 +333,7 @@ def _from_manifest(
     target: int,
     get_json: Callable[[str], object],
 ) -> ImageRequest:
-    canvases = _canvases(manifest)
+    canvases = canvases_of(manifest)
     count = len(canvases)
     if canvas < 1:
         raise IIIFError(f":canvas: counts from 1; {canvas} does not exist")
@@ -424,21 +341,21 @@ def _from_manifest(
         noun = "canvas" if count == 1 else "canvases"
         raise IIIFError(f"manifest has {count} {noun}; :canvas: {canvas} does not exist")
     chosen = canvases[canvas - 1]
-    resource = _painted_resource(chosen) if isinstance(chosen, dict) else None
+    resource = painted_resource(chosen) if isinstance(chosen, dict) else None
     if resource is None:
         raise IIIFError(f"canvas {canvas} of the manifest paints no image")
-    label = _text(manifest.get("label"))
-    credit = _text(_credit_value(manifest))
+    label = text_of(manifest.get("label"))
+    credit = text_of(credit_of(manifest))
 
-    service = _image_service(resource)
+    service = image_service_of(resource)
     if service is not None:
-        service_id = _id(service).rstrip("/")  # type: ignore[union-attr]
+        service_id = id_of(service).rstrip("/")  # type: ignore[union-attr]
         info = get_json(service_id + "/info.json")
         if not isinstance(info, dict) or not _is_image_service(info):
             raise IIIFError(f"{service_id}/info.json is not a IIIF image service description")
         image_url, region_done, crop = _from_service(info, region, target)
     else:
-        painted = _id(resource)
+        painted = id_of(resource)
         if painted is None:
             raise IIIFError(f"canvas {canvas} of the manifest paints an image without a URL")
         image_url = painted
@@ -452,78 +369,6 @@ def _from_manifest(
         credit=credit,
         crop=crop,
     )
-
-
-def _credit_value(manifest: dict[str, Any]) -> object:
-    statement = manifest.get("requiredStatement")
-    if isinstance(statement, dict):
-        return statement.get("value")
-    return manifest.get("attribution")
-
-
-# --- text -------------------------------------------------------------------------------------
-
-
-class _TextExtractor(HTMLParser):
-    _BREAKS = frozenset({"br", "p", "div", "li", "tr"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in self._BREAKS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def _plain(value: str) -> str:
-    if "<" in value:
-        parser = _TextExtractor()
-        parser.feed(value)
-        parser.close()
-        value = "".join(parser.parts)
-    else:
-        value = html.unescape(value)
-    return " ".join(value.split())
-
-
-def _language_values(value: object) -> list[str]:
-    """Values in the preferred language: ``en``, then no language, then the first one given."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        if "@value" in value:
-            return _strings(value.get("@value"))
-        keys = list(value)
-        english = [k for k in keys if k == "en"] + [k for k in keys if k.startswith("en-")]
-        for key in [*english, "none", *keys[:1]]:
-            if key in value:
-                return _strings(value[key])
-        return []
-    if isinstance(value, list):
-        # Presentation 2.1: strings and {"@value", "@language"} objects side by side.
-        tagged: dict[str, list[str]] = {}
-        for item in value:
-            if isinstance(item, str):
-                tagged.setdefault("none", []).append(item)
-            elif isinstance(item, dict) and isinstance(item.get("@value"), str):
-                language = item.get("@language") or "none"
-                tagged.setdefault(str(language), []).append(item["@value"])
-        return _language_values(tagged) if tagged else []
-    return []
-
-
-def _text(value: object) -> str | None:
-    parts = [_plain(v) for v in _language_values(value)]
-    joined = "; ".join(p for p in _unique(parts) if p)
-    return joined or None
-
-
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))
 
 
 # --- entry point ------------------------------------------------------------------------------
@@ -554,8 +399,8 @@ def resolve(
     if _is_image_service(document):
         image_url, region_done, crop = _from_service(document, region, target)
         return ImageRequest(image_url=image_url, region_done=region_done, crop=crop)
-    if _is_manifest(document):
+    if is_manifest_document(document):
         return _from_manifest(url, document, canvas, region, target, get_json)
-    if _type(document) in ("sc:Collection", "Collection"):
+    if type_of(document) in ("sc:Collection", "Collection"):
         raise IIIFError(f"{url} is a IIIF collection; give the URL of one of its manifests")
     raise IIIFError(f"{url} is not a IIIF image service or manifest")
