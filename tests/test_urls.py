@@ -130,3 +130,16 @@ def test_url_rules_never_raise_on_url_shapes(scheme, userinfo, host, port, rest)
     problem = url_problem(url)
     assert problem is None or isinstance(problem, str)
     assert "p@" not in redact_url(url).split("/", 3)[2] or "@" in host
+
+
+def test_redact_params_and_cache_max_bytes_from_the_command_line():
+    from sphinx_palette.settings import SETTINGS, PaletteConfig
+
+    by_name = {s.name: s for s in SETTINGS}
+    redact, limit = by_name["redact_params"], by_name["cache_max_bytes"]
+    assert redact.parse("ticket, X-Acme-*") == ["ticket", "X-Acme-*"]
+    assert redact.accepts(["ticket"]) and not redact.accepts([""]) and not redact.accepts("ticket")
+    assert limit.parse("None") is None and limit.parse("5000000") == 5_000_000
+    assert limit.accepts(None) and not limit.accepts(-1) and not limit.accepts(True)
+    config = PaletteConfig.from_mapping({"redact_params": ["ticket"], "cache_max_bytes": 10})
+    assert config.redact_params == ("ticket",) and config.cache_max_bytes == 10
