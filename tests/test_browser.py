@@ -170,3 +170,65 @@ def test_axe_finds_no_serious_accessibility_violation(browser, base_url, path: s
         assert serious == [], serious
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def wide_url(tmp_path_factory: pytest.TempPathFactory):
+    """A page with a 16-colour palette (one 40% swatch, fifteen of 4%), served on 127.0.0.1."""
+    import cv2
+    import numpy as np
+
+    work = tmp_path_factory.mktemp("wide")
+    src = work / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["sphinx_palette"]\n', encoding="utf-8")
+    (src / "index.rst").write_text("Wide\n====\n\n.. palette:: wide.png\n   :colors: 16\n", encoding="utf-8")
+    hues = np.linspace(0, 170, 16, endpoint=False).astype(np.uint8)
+    hsv = np.stack(
+        [hues, np.full(16, 200, np.uint8), np.full(16, 90 + (np.arange(16) % 4) * 40, np.uint8)], 1
+    )
+    colours = cv2.cvtColor(hsv[None], cv2.COLOR_HSV2BGR)[0]
+    widths = [400] + [40] * 15
+    image = np.concatenate([np.tile(c, (50, w, 1)) for c, w in zip(colours, widths, strict=True)], axis=1)
+    cv2.imwrite(str(src / "wide.png"), image)
+    out = work / "html"
+    command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", "-D", f"palette_cache_dir={work}/c"]
+    subprocess.run([*command, str(src), str(out)], check=True)
+    handler = functools.partial(_QuietHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("width", [1280, 700, 380])
+def test_a_wide_palette_stays_one_row_following_the_shares(browser, wide_url: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(wide_url)
+    boxes = page.eval_on_selector_all(
+        ".palette-swatch",
+        """els => els.map(e => {
+            const r = e.getBoundingClientRect(), hex = e.querySelector('.palette-hex');
+            const h = hex.getBoundingClientRect();
+            return {top: r.top, bottom: r.bottom, width: r.width, share: parseFloat(e.dataset.share),
+                    title: e.title, hex: e.dataset.hex, shown: h.width > 1, labelBottom: h.bottom};
+        })""",
+    )
+    bar = page.eval_on_selector(".palette-bar", "e => [e.scrollWidth, e.clientWidth]")
+    context.close()
+    assert len(boxes) == 16
+    assert len({round(b["top"]) for b in boxes}) == 1  # one row
+    assert bar[0] <= bar[1]  # nothing overflows the bar
+    # Widths follow the shares (the 40% swatch is ten times a 4% one, as far as the sliver floor allows).
+    big, small = boxes[0]["width"], sorted(b["width"] for b in boxes[1:])[7]
+    ratio = boxes[0]["share"] / sorted(b["share"] for b in boxes[1:])[7]
+    assert big / small == pytest.approx(ratio, rel=0.05) or small <= 13
+    # Every hex code is readable: on the swatch, or in its tooltip when the swatch is too narrow for it.
+    assert all(b["hex"] in b["title"] for b in boxes)
+    shown = [b for b in boxes if b["shown"]]
+    assert shown and all(b["width"] >= 40 for b in shown)
+    # The labels that are shown sit on one line (the last one is not higher).
+    assert len({round(b["labelBottom"]) for b in shown}) == 1
+    assert boxes[0]["shown"]  # the 40% swatch always has room for its code
