@@ -43,10 +43,24 @@ def _decode_bgr(data: bytes) -> np.ndarray:
 
 
 def method_sphinx_palette(data: bytes, k: int) -> np.ndarray:
-    """The project's engine."""
+    """The project's engine, default emphasis (balanced)."""
     from sphinx_palette import extract_palette
 
     return np.array([s.rgb for s in extract_palette(data, k).swatches])
+
+
+def method_coverage(data: bytes, k: int) -> np.ndarray:
+    """The project's engine, emphasis="coverage" (the palettes of engine version 5)."""
+    from sphinx_palette import extract_palette
+
+    return np.array([s.rgb for s in extract_palette(data, k, emphasis="coverage").swatches])
+
+
+def method_vivid(data: bytes, k: int) -> np.ndarray:
+    """The project's engine, emphasis="vivid"."""
+    from sphinx_palette import extract_palette
+
+    return np.array([s.rgb for s in extract_palette(data, k, emphasis="vivid").swatches])
 
 
 def method_notebook(data: bytes, k: int) -> np.ndarray:
@@ -103,6 +117,8 @@ def method_floor(data: bytes, k: int) -> None:
 
 METHODS: dict[str, Method] = {
     "sphinx-palette": method_sphinx_palette,
+    "sp coverage": method_coverage,
+    "sp vivid": method_vivid,
     BASELINE: method_notebook,
     "colorthief": method_colorthief,
     "fast-colorthief": method_fast_colorthief,
@@ -325,7 +341,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == BASELINE or name in (args.methods or METHODS)
     }
     results = run(files, args.colors, args.repeat, chosen)
-    tuned = set(args.tuned.read_text(encoding="utf-8").split()) if args.tuned else set()
+    tuned = set()
+    if args.tuned:
+        lines = args.tuned.read_text(encoding="utf-8").splitlines()
+        tuned = {name for line in lines if not line.startswith("#") for name in line.split()}
     held_out = [path.name not in tuned for path in files]
     for k, per_method in results.items():
         print(f"{'### ' if args.markdown else ''}{k} colours, all {len(files)} images\n")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .engine import SORTS
+from .engine import EMPHASES, SORTS
 from .engine.names import FAMILIES
 from .engine.region import Region, parse_region
 from .remote.service import PaletteRequest
@@ -22,6 +22,7 @@ from .settings import MAX_DIRECTIVE_COLORS, WIDTHS, PaletteConfig
 PALETTE_VALUE_OPTIONS = (
     "colors",
     "sort",
+    "emphasis",
     "widths",
     "alt",
     "caption",
@@ -62,6 +63,7 @@ class PaletteOptions:
     widths: str
     region: Region | None = None
     canvas: int = 1
+    emphasis: str = "balanced"
     alt: str | None = None
     caption: str | None = None
     credit: str | None = None
@@ -80,7 +82,12 @@ class PaletteOptions:
     def request(self) -> PaletteRequest:
         """What the palette service needs to compute this palette."""
         return PaletteRequest(
-            source=self.source, colors=self.colors, sort=self.sort, region=self.region, canvas=self.canvas
+            source=self.source,
+            colors=self.colors,
+            sort=self.sort,
+            region=self.region,
+            canvas=self.canvas,
+            emphasis=self.emphasis,
         )
 
 
@@ -91,8 +98,8 @@ def parse_palette_options(
 
     Values are text as written; a flag counts as set when present (docutils gives ``None``), unless it is
     ``False``. ``class`` may be text (space-separated) or a list already split by the host. Defaults come
-    from ``config``. Raises `OptionError` for the first invalid value, in the order colors, sort, canvas,
-    region, source, widths.
+    from ``config``. Raises `OptionError` for the first invalid value, in the order colors, sort, emphasis,
+    canvas, region, source, widths.
     """
     config = config or PaletteConfig()
     source = argument.strip()
@@ -100,6 +107,9 @@ def parse_palette_options(
     sort = str(options.get("sort", config.sort)).strip()
     if sort not in SORTS:
         raise OptionError(f":sort: must be one of {', '.join(SORTS)}, not {sort!r}")
+    emphasis = str(options.get("emphasis", config.emphasis)).strip()
+    if emphasis not in EMPHASES:
+        raise OptionError(f":emphasis: must be one of {', '.join(EMPHASES)}, not {emphasis!r}")
     canvas = _integer(options.get("canvas", 1), "canvas", 1, MAX_CANVAS)
     region = None
     if "region" in options:
@@ -121,6 +131,7 @@ def parse_palette_options(
         source=source,
         colors=colors,
         sort=sort,
+        emphasis=emphasis,
         alt=_text(options.get("alt")) or None,
         widths=widths,
         region=region,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .engine import SORTS
+from .engine import EMPHASES, SORTS
 
 #: Most swatches a document may ask for (the engine allows more, for the CLI).
 MAX_DIRECTIVE_COLORS = 32
@@ -116,6 +116,16 @@ SETTINGS: tuple[Setting, ...] = (
         lambda v: v in SORTS,
         "one of " + ", ".join(SORTS),
         "Default ``:sort:``.",
+        "documents",
+    ),
+    Setting(
+        "emphasis",
+        "balanced",
+        (str,),
+        lambda v: v in EMPHASES,
+        "one of " + ", ".join(EMPHASES),
+        "Default ``:emphasis:``: ``balanced`` (large areas and accents), ``coverage`` (least mean colour "
+        "error, the palettes of versions before 0.2) or ``vivid`` (accents first).",
         "documents",
     ),
     Setting(
@@ -238,6 +248,7 @@ class PaletteConfig:
 
     colors: int = _DEFAULTS["colors"]
     sort: str = _DEFAULTS["sort"]
+    emphasis: str = _DEFAULTS["emphasis"]
     widths: str = _DEFAULTS["widths"]
     cache_dir: str | None = _DEFAULTS["cache_dir"]
     allowed_paths: tuple[str, ...] = ()
@@ -258,6 +269,7 @@ class PaletteConfig:
         return cls(
             colors=int(chosen["colors"]),
             sort=str(chosen["sort"]),
+            emphasis=str(chosen["emphasis"]),
             widths=str(chosen["widths"]),
             cache_dir=None if cache_dir is None else os.fspath(cache_dir),
             allowed_paths=tuple(os.fspath(path) for path in chosen["allowed_paths"]),

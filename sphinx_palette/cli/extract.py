@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..engine import SORTS, Palette, PaletteError, extract_palette
+from ..engine import EMPHASES, SORTS, Palette, PaletteError, extract_palette
 from ..engine.exports import gpl_text, percent
 from ..engine.names import describe
 from ..options import MAX_CANVAS, OptionError, parse_palette_options
@@ -48,6 +48,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--colors", "-n", metavar="N", help=f"number of colours, 1 to {MAX_DIRECTIVE_COLORS} (default 5)"
     )
     parser.add_argument("--sort", choices=SORTS, default="share", help="swatch order (default share)")
+    parser.add_argument(
+        "--emphasis",
+        choices=EMPHASES,
+        default="balanced",
+        help="balanced: areas and accents (default); coverage: least colour error; vivid: accents first",
+    )
     parser.add_argument(
         "--format", "-f", choices=tuple(FORMATS), default="text", help="output format (default text)"
     )
@@ -115,6 +121,7 @@ def _setting_type(setting: Setting) -> Callable[[str], object]:
 def _run_extract(args: argparse.Namespace) -> int:
     options = {k: v for k, v in (("colors", args.colors), ("canvas", args.canvas)) if v is not None}
     options["sort"] = args.sort
+    options["emphasis"] = args.emphasis
     if args.region is not None:
         options["region"] = args.region
     source = "-" if args.source == "-" else args.source
@@ -129,7 +136,11 @@ def _run_extract(args: argparse.Namespace) -> int:
     if source == "-":
         with native_stderr_silenced():
             palette = extract_palette(
-                sys.stdin.buffer.read(), request.colors, sort=request.sort, region=request.region
+                sys.stdin.buffer.read(),
+                request.colors,
+                sort=request.sort,
+                region=request.region,
+                emphasis=request.emphasis,
             )
         return _print(palette, "stdin", None, args.format)
     config = PaletteConfig.from_mapping(

@@ -8,5 +8,15 @@ types and sorting), ``extract`` (the public `extract_palette`), ``colour`` (sRGB
 from .errors import PaletteError
 from .extract import ENGINE_VERSION, MAX_COLORS, extract_palette
 from .palette import SORTS, Palette, Swatch
+from .selection import EMPHASES
 
-__all__ = ["ENGINE_VERSION", "MAX_COLORS", "SORTS", "Palette", "PaletteError", "Swatch", "extract_palette"]
+__all__ = [
+    "EMPHASES",
+    "ENGINE_VERSION",
+    "MAX_COLORS",
+    "SORTS",
+    "Palette",
+    "PaletteError",
+    "Swatch",
+    "extract_palette",
+]

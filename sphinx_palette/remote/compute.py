@@ -35,6 +35,7 @@ class ComputeTask:
     region: Region | None
     where: str
     content_type: str | None = None
+    emphasis: str = "balanced"
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ class Prepared:
 def compute(task: ComputeTask) -> Computed:
     """The palette of ``task`` (in whatever process runs this); a bad image gives ``Computed.error``."""
     try:
-        palette = extract_palette(task.data, task.colors, sort=task.sort, seed=task.seed, region=task.region)
+        palette = extract_palette(
+            task.data, task.colors, sort=task.sort, seed=task.seed, region=task.region, emphasis=task.emphasis
+        )
     except PaletteError as exc:
         return Computed(None, f"{task.where}: {exc}{_hint(task.content_type, str(exc))}")
     return Computed(palette)

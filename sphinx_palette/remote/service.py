@@ -48,6 +48,7 @@ class PaletteRequest:
     region: Region | None = None
     canvas: int = 1
     seed: int = 0
+    emphasis: str = "balanced"
 
 
 @dataclass
@@ -339,6 +340,7 @@ class PaletteService:
             "colors": request.colors,
             "sort": request.sort,
             "seed": request.seed,
+            "emphasis": request.emphasis,
             "region": None if region is None else str(region),
         }
         key = palette_key(content_hash(data), parameters)
@@ -356,6 +358,7 @@ class PaletteService:
             region=region,
             where=result.image_url or request.source,
             content_type=content_type,
+            emphasis=request.emphasis,
         )
         return Prepared(result, task)
 
