@@ -190,3 +190,27 @@ def test_recall_needs_chroma_and_a_hue_within_25_degrees_across_zero() -> None:
     assert metrics.oklch(np.array([[130, 127, 127]]))[0][0] < metrics.RECALL_CHROMA
     assert not metrics.recalled(np.array([17.0]), np.array([[130, 127, 127]])).any()
     assert metrics.recalled(np.array([]), swatch).shape == (0,)
+
+
+def test_bench_pools_recall_and_takes_held_out_subsets(monkeypatch) -> None:
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setitem(sys.modules, "metrics", metrics)
+    spec = importlib.util.spec_from_file_location("bench_script", folder / "bench.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, bench)  # dataclasses look their module up while defined
+    spec.loader.exec_module(bench)
+    # Three images: 2 accents (1 recalled), none, 4 accents (4 recalled).
+    result = bench.Result(
+        seconds=[0.1, 0.2, 0.3],
+        delta_e=[5.0, 6.0, 7.0],
+        counts=[5, 5, 5],
+        recalled=[1, 4],
+        accents=[2, 4],
+        image_accents=[2, 0, 4],
+    )
+    assert result.recall() == pytest.approx(5 / 6)
+    held_out = result.subset([True, True, False])
+    assert held_out.recall() == 0.5 and held_out.delta_e == [5.0, 6.0] and held_out.seconds == [0.1, 0.2]
+    assert result.subset([False, True, False]).accents == []
