@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import fnmatch
+from html import escape
+from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.osutil import relative_uri
 
 from ..engine.names import FAMILIES
+from ..engine.thumbnails import make_thumbnail, thumbnail_name
 from ..options import index_families, parse_index_options
 from ..warning_kinds import WARNING_TYPE, Subtype
 from . import collect
 from .collect import site_palettes
 from .envdata import PaletteRecord
 from .nodes import make_swatch, palette_bar, palette_index
+from .service import get_service
+
+#: Where index thumbnails are written in the output.
+THUMBNAIL_DIR = "_images/palette-thumbs"
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +77,46 @@ def resolve_indexes(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         placeholder.replace_self(_render(app, docname, chosen, placeholder["classes"]))
 
 
+def _thumbnail(app: Sphinx, docname: str, image: str) -> nodes.raw | None:
+    """A real thumbnail (a few KB, width and height, lazily loaded) of a local or cached remote image.
+
+    Written once under ``_images/palette-thumbs/``, named by the image's hash; ``None`` when the image's
+    bytes are not at hand (a remote image not in the cache) or cannot be decoded.
+    """
+    if "://" in image:
+        record = get_service(app).cache.get_remote(image)
+        data = get_service(app).cache.get_blob(record.blob) if record is not None else None
+    else:
+        try:
+            data = Path(app.srcdir, image).read_bytes()
+        except OSError:
+            data = None
+    if not data:
+        return None
+    name = thumbnail_name(data)
+    folder = Path(app.outdir, THUMBNAIL_DIR)
+    target = folder / name
+    size = _sizes.get(name)
+    if size is None or not target.exists():
+        made = make_thumbnail(data)
+        if made is None:
+            return None
+        jpeg, width, height = made
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(jpeg)
+        size = _sizes[name] = (width, height)
+    src = relative_uri(app.builder.get_target_uri(docname), f"{THUMBNAIL_DIR}/{name}")
+    html = (
+        f'<img class="palette-index-thumb" src="{escape(src)}" width="{size[0]}" height="{size[1]}" '
+        'alt="" loading="lazy" decoding="async"/>'
+    )
+    return nodes.raw("", html, format="html")
+
+
+# Thumbnail sizes by file name, for pages written again in the same process.
+_sizes: dict[str, tuple[int, int]] = {}
+
+
 def _warn_if_no_document_matches(app: Sphinx, placeholder: palette_index) -> None:
     """A ``:docs:`` that matches no document is a typo more often than not: say so."""
     patterns = placeholder["patterns"]
@@ -117,11 +165,9 @@ def _entry(app: Sphinx, docname: str, entry: PaletteRecord) -> nodes.list_item:
         uri = app.builder.get_relative_uri(docname, entry.docname) + "#" + entry.anchor
         link = nodes.reference("", "", internal=True, refuri=uri)
     if entry.image and app.builder.format == "html":
-        image = entry.image
-        if "://" in image:
-            link += nodes.image(uri=image, alt="", classes=["palette-index-thumb"], candidates={"?": image})
-        elif image in app.env.images:
-            link += nodes.image(uri=image, alt="", classes=["palette-index-thumb"], candidates={"*": image})
+        thumbnail = _thumbnail(app, docname, entry.image)
+        if thumbnail is not None:
+            link += thumbnail
     link += nodes.inline("", entry.title or entry.docname, classes=["palette-index-title"])
     item += nodes.paragraph("", "", link)
     bar = palette_bar(label=f"Colours of {entry.title}")
