@@ -58,7 +58,8 @@ class Project:
     ) -> subprocess.CompletedProcess:
         """Run ``mkdocs build`` (``--strict`` if asked) and return the finished process."""
         command = [sys.executable, "-m", "mkdocs", "build", "--clean"] + (["--strict"] if strict else [])
-        environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        # A fixed build date (MkDocs writes it into every page), so that pages can be compared byte for byte.
+        environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SOURCE_DATE_EPOCH": "1700000000"}
         environment.pop("SPHINX_PALETTE_OFFLINE", None)
         environment.update(env or {})
         return subprocess.run(

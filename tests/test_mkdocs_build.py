@@ -79,8 +79,11 @@ def test_browse_index_and_palettes_json(project):
 
 def test_rebuild_and_page_edit_compute_nothing(project):
     assert summary_of(project.build().stderr)[1] == 2
+    pages = ("index.html", "items/warm/index.html", "browse/index.html")
+    cold = [project.html(p) for p in pages]
     again = project.build()
     assert summary_of(again.stderr) == (2, 0, 2, 0)
+    assert [project.html(p) for p in pages] == cold  # byte-identical, computed or cached
     page = project.root / "docs" / "index.md"
     page.write_text(page.read_text() + "\nOne more paragraph.\n")
     edited = project.build()
