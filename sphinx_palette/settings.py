@@ -216,6 +216,17 @@ SETTINGS: tuple[Setting, ...] = (
         f"``{OFFLINE_VARIABLE}=1`` does the same.",
     ),
     Setting(
+        "remote_images",
+        "copy",
+        (str,),
+        lambda v: v in ("copy", "link"),
+        "copy or link",
+        "How ``:show-image:`` shows a remote image in HTML: ``copy`` writes a scaled copy (at most "
+        "1200 pixels on its long side) from the cache into the output, so https pages have no mixed content "
+        "and e-books contain the image; ``link`` points at the original URL.",
+        "output",
+    ),
+    Setting(
         "download",
         False,
         (bool,),
@@ -258,6 +269,7 @@ class PaletteConfig:
     cache_max_bytes: int | None = _DEFAULTS["cache_max_bytes"]
     redact_params: tuple[str, ...] = ()
     offline: bool = _DEFAULTS["offline"]
+    remote_images: str = _DEFAULTS["remote_images"]
     download: bool = _DEFAULTS["download"]
     export: bool = _DEFAULTS["export"]
 
@@ -279,6 +291,7 @@ class PaletteConfig:
             cache_max_bytes=None if chosen["cache_max_bytes"] is None else int(chosen["cache_max_bytes"]),
             redact_params=tuple(str(name) for name in chosen["redact_params"]),
             offline=bool(chosen["offline"]),
+            remote_images=str(chosen["remote_images"]),
             download=bool(chosen["download"]),
             export=bool(chosen["export"]),
         )

@@ -38,6 +38,6 @@ def test_index_thumbnails_are_small_sized_and_lazy(
     assert sizes == {(240, 180), (160, 240)}
     for src_attr, _, _ in thumbs:
         path = Path(app.outdir, src_attr)
-        assert src_attr.startswith("_images/palette-thumbs/") and path.suffix == ".jpg"
+        assert src_attr.startswith("_images/palette/") and path.suffix == ".jpg"
         assert path.stat().st_size < 40_000  # the PNGs are megabytes of noise
     assert all('loading="lazy"' in tag for tag in re.findall(r'<img class="palette-index-thumb"[^>]*>', html))

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import fnmatch
 from html import escape
-from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-from sphinx.util.osutil import relative_uri
 
 from ..engine.names import FAMILIES
-from ..engine.thumbnails import make_thumbnail, thumbnail_name
+from ..engine.thumbnails import THUMBNAIL_SIDE
 from ..options import index_families, parse_index_options
 from ..warning_kinds import WARNING_TYPE, Subtype
 from . import collect
 from .collect import site_palettes
+from .derivatives import derivative, uri_from
 from .envdata import PaletteRecord
 from .nodes import make_swatch, palette_bar, palette_index
-from .service import get_service
-
-#: Where index thumbnails are written in the output.
-THUMBNAIL_DIR = "_images/palette-thumbs"
 
 logger = logging.getLogger(__name__)
 
@@ -78,43 +73,17 @@ def resolve_indexes(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 
 def _thumbnail(app: Sphinx, docname: str, image: str) -> nodes.raw | None:
-    """A real thumbnail (a few KB, width and height, lazily loaded) of a local or cached remote image.
-
-    Written once under ``_images/palette-thumbs/``, named by the image's hash; ``None`` when the image's
-    bytes are not at hand (a remote image not in the cache) or cannot be decoded.
-    """
-    if "://" in image:
-        record = get_service(app).cache.get_remote(image)
-        data = get_service(app).cache.get_blob(record.blob) if record is not None else None
-    else:
-        try:
-            data = Path(app.srcdir, image).read_bytes()
-        except OSError:
-            data = None
-    if not data:
+    """A real thumbnail (a few KB, width and height, lazily loaded) of a local or cached remote image."""
+    made = derivative(app.builder, image, THUMBNAIL_SIDE)
+    if made is None:
         return None
-    name = thumbnail_name(data)
-    folder = Path(app.outdir, THUMBNAIL_DIR)
-    target = folder / name
-    size = _sizes.get(name)
-    if size is None or not target.exists():
-        made = make_thumbnail(data)
-        if made is None:
-            return None
-        jpeg, width, height = made
-        folder.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(jpeg)
-        size = _sizes[name] = (width, height)
-    src = relative_uri(app.builder.get_target_uri(docname), f"{THUMBNAIL_DIR}/{name}")
+    path, width, height = made
+    src = escape(uri_from(app.builder, docname, path))
     html = (
-        f'<img class="palette-index-thumb" src="{escape(src)}" width="{size[0]}" height="{size[1]}" '
+        f'<img class="palette-index-thumb" src="{src}" width="{width}" height="{height}" '
         'alt="" loading="lazy" decoding="async"/>'
     )
     return nodes.raw("", html, format="html")
-
-
-# Thumbnail sizes by file name, for pages written again in the same process.
-_sizes: dict[str, tuple[int, int]] = {}
 
 
 def _warn_if_no_document_matches(app: Sphinx, placeholder: palette_index) -> None:

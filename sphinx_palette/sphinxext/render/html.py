@@ -14,6 +14,8 @@ from docutils import nodes
 from sphinx.util.osutil import relative_uri
 
 from ...engine.exports import gpl_text, json_text, percent
+from ...settings import PaletteConfig
+from ..derivatives import derivative, uri_from
 from ..nodes import palette, palette_bar, palette_caption, palette_swatch, swatches_of
 
 DOWNLOAD_DIR = "_palettes"
@@ -40,11 +42,28 @@ def visit_palette_html(self, node: palette) -> None:
     self.body.append(self.starttag(node, "figure", CLASS=" ".join(classes), style=properties))
     if node.get("image_url"):
         alt = html.escape(node.get("image_alt", ""), quote=True)
-        src = html.escape(node["image_url"], quote=True)
         self.body.append(
-            f'<div class="palette-media"><img src="{src}" alt="{alt}" loading="lazy" decoding="async"/>'
-            "</div>\n"
+            f'<div class="palette-media"><img {_remote_image(self, node["image_url"])} alt="{alt}" '
+            'loading="lazy" decoding="async"/></div>\n'
         )
+
+
+#: Long side of the copy of a remote :show-image: image written into the output.
+REMOTE_COPY_SIDE = 1200
+
+
+def _remote_image(self, url: str) -> str:
+    """``src`` (and ``width``/``height``) of a remote :show-image: image: a copy in the output, or the URL.
+
+    With ``palette_remote_images = "link"``, or when the image is not in the cache, the original URL.
+    """
+    if PaletteConfig.from_sphinx(self.builder.config).remote_images == "copy":
+        made = derivative(self.builder, url, REMOTE_COPY_SIDE)
+        if made is not None:
+            path, width, height = made
+            src = uri_from(self.builder, self.builder.current_docname, path)
+            return f'src="{html.escape(src, quote=True)}" width="{width}" height="{height}"'
+    return f'src="{html.escape(url, quote=True)}"'
 
 
 def depart_palette_html(self, node: palette) -> None:
