@@ -60,3 +60,12 @@ def test_the_ebook_contains_the_image(make_app, site, tmp_path: Path) -> None:
     names = zipfile.ZipFile(book).namelist()
     assert any(n.startswith("_images/palette/") and n.endswith(".jpg") for n in names), names
     assert url not in zipfile.ZipFile(book).read("index.xhtml").decode()
+
+
+def test_latex_includes_the_copy(make_app, site, tmp_path: Path) -> None:
+    src, _url = site
+    app = make_app("latex", srcdir=src, confoverrides={"palette_cache_dir": str(tmp_path / "cache")})
+    app.build()
+    tex = next(Path(app.outdir).glob("*.tex")).read_text(encoding="utf-8")
+    [(base, suffix)] = re.findall(r"\\sphinxincludegraphics\{\{(_images/palette/[^}]+)\}(\.jpg)\}", tex)
+    assert (Path(app.outdir) / (base + suffix)).is_file()

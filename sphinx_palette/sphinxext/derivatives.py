@@ -17,6 +17,8 @@ from .service import get_service
 
 #: Where derivatives are written in the output.
 DERIVATIVE_DIR = "_images/palette"
+#: Long side of the copy of a remote :show-image: image written into the output.
+REMOTE_COPY_SIDE = 1200
 
 # Sizes by file name, for files already written by this process.
 _sizes: dict[str, tuple[int, int]] = {}

@@ -15,7 +15,7 @@ from sphinx.util.osutil import relative_uri
 
 from ...engine.exports import gpl_text, json_text, percent
 from ...settings import PaletteConfig
-from ..derivatives import derivative, uri_from
+from ..derivatives import REMOTE_COPY_SIDE, derivative, uri_from
 from ..nodes import palette, palette_bar, palette_caption, palette_swatch, swatches_of
 
 DOWNLOAD_DIR = "_palettes"
@@ -46,10 +46,6 @@ def visit_palette_html(self, node: palette) -> None:
             f'<div class="palette-media"><img {_remote_image(self, node["image_url"])} alt="{alt}" '
             'loading="lazy" decoding="async"/></div>\n'
         )
-
-
-#: Long side of the copy of a remote :show-image: image written into the output.
-REMOTE_COPY_SIDE = 1200
 
 
 def _remote_image(self, url: str) -> str:

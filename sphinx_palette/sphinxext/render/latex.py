@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from docutils import nodes
 
 from ...engine.exports import percent
+from ..derivatives import REMOTE_COPY_SIDE, derivative
 from ..nodes import palette, palette_credit, swatches_of
 from .text import swatch_lines
 
@@ -32,6 +35,11 @@ def visit_palette_latex(self, node: palette) -> None:
         self.body.append("\\begin{center}")
         self.visit_image(image)
         self.body.append("\\end{center}\n")
+    # A remote one: the scaled copy from the cache, written into the output like an image of the document.
+    copied = derivative(self.builder, node["image_url"], REMOTE_COPY_SIDE) if node.get("image_url") else None
+    if copied is not None:
+        base, suffix = posixpath.splitext(copied[0])
+        self.body.append(f"\\begin{{center}}\\sphinxincludegraphics{{{{{base}}}{suffix}}}\\end{{center}}\n")
     swatches = swatches_of(node)
     equal = node.get("widths") == "equal"
     widths = [1 / len(swatches) if equal else max(float(s["share"]), _MIN_WIDTH) for s in swatches]
