@@ -244,6 +244,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Write every palette of the site to ``_static/palettes.json`` in HTML builds.",
         "output",
     ),
+    Setting(
+        "fetch_workers",
+        8,
+        (int,),
+        _number_in(1, 256),
+        "an integer from 1 to 256",
+        "Remote images fetched (or revalidated) at once, over all servers, once every document is read.",
+    ),
+    Setting(
+        "per_host",
+        4,
+        (int,),
+        _number_in(1, 64),
+        "an integer from 1 to 64",
+        "Requests in flight to one server at once, at most. A ``429`` or ``503`` answer with "
+        "``Retry-After`` pauses that server for every fetching thread.",
+    ),
+    Setting(
+        "workers",
+        None,
+        (int, type(None)),
+        lambda v: v is None or 1 <= v <= 256,
+        "an integer from 1 to 256, or None",
+        "Processes computing palettes at once; ``None``: one per CPU; ``1``: in the build's own process.",
+    ),
 )
 
 
@@ -272,6 +297,9 @@ class PaletteConfig:
     remote_images: str = _DEFAULTS["remote_images"]
     download: bool = _DEFAULTS["download"]
     export: bool = _DEFAULTS["export"]
+    fetch_workers: int = _DEFAULTS["fetch_workers"]
+    per_host: int = _DEFAULTS["per_host"]
+    workers: int | None = _DEFAULTS["workers"]
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> PaletteConfig:
@@ -294,6 +322,9 @@ class PaletteConfig:
             remote_images=str(chosen["remote_images"]),
             download=bool(chosen["download"]),
             export=bool(chosen["export"]),
+            fetch_workers=int(chosen["fetch_workers"]),
+            per_host=int(chosen["per_host"]),
+            workers=None if chosen["workers"] is None else int(chosen["workers"]),
         )
 
     @classmethod

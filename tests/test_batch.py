@@ -16,7 +16,8 @@ from sphinx_palette.remote.compute import compute
 from sphinx_palette.remote.fetch import FetchSettings
 from sphinx_palette.remote.politeness import HostGate, host_of
 from sphinx_palette.remote.service import PaletteRequest, PaletteService
-from tests.httpserver import RecordedRequest, Response, make_server
+from tests.batch_helpers import CountingImages
+from tests.httpserver import Response, make_server
 from tests.remote_helpers import png, top_hex
 
 COLOURS = [(220, 20, 30), (20, 160, 40), (20, 40, 200), (240, 200, 20), (120, 40, 160), (30, 200, 200)]
@@ -28,38 +29,9 @@ def service_for(cache_dir: Path, **kwargs) -> PaletteService:
     return PaletteService(PaletteCache(cache_dir), settings, remote_ttl=3600.0, **kwargs)
 
 
-def image(colour) -> Response:
-    return Response(headers={"Content-Type": "image/png"}, body=png([colour]))
-
-
-class Watched:
-    """A handler that serves one image per path after ``hold`` seconds and records how many requests
-    were being answered at once, and when each arrived."""
-
-    def __init__(self, hold: float = 0.05, first: list[Response] | None = None) -> None:
-        self.hold = hold
-        self.first = list(first or [])
-        self.lock = threading.Lock()
-        self.in_flight = 0
-        self.peak = 0
-        self.log: list[tuple[float, str, int]] = []
-
-    def __call__(self, request: RecordedRequest) -> Response:
-        with self.lock:
-            scripted = self.first.pop(0) if self.first else None
-            status = scripted.status if scripted else 200
-            self.log.append((time.monotonic(), request.path, status))
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-        try:
-            if scripted is not None:
-                return scripted
-            time.sleep(self.hold)
-            index = int(request.path.strip("/").split(".")[0]) % len(COLOURS)
-            return image(COLOURS[index])
-        finally:
-            with self.lock:
-                self.in_flight -= 1
+def Watched(hold: float = 0.05, first: list[Response] | None = None) -> CountingImages:
+    """Serves ``/N.png`` in one colour of `COLOURS` after ``hold`` seconds, counting requests in flight."""
+    return CountingImages(lambda n: png([COLOURS[n % len(COLOURS)]]), hold, first)
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "palette-nodes.txt"
 
 
 def _palettes(app, docname: str, *, failed: bool = False) -> list[str]:
-    nodes = app.env.get_doctree(docname).findall(palette)
+    # Resolved, as builders see it: palettes are filled in once every document is read (`resolve`).
+    nodes = app.env.get_and_resolve_doctree(docname, app.builder, tags=app.builder.tags).findall(palette)
     return [node.pformat() for node in nodes if bool(node.get("error")) == failed]
 
 

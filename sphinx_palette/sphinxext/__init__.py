@@ -17,12 +17,13 @@ from .directive import PaletteDirective
 from .index import PaletteIndexDirective, resolve_indexes
 from .nodes import palette, palette_bar, palette_caption, palette_credit, palette_index, palette_swatch
 from .render import html, latex, text
+from .resolve import FillPalettes, resolve_requests
 from .service import close_service, prepare_service
 
 STATIC = Path(__file__).parent / "static"
 
 #: Bump when the environment data or the nodes change shape, so old pickled environments are discarded.
-ENV_VERSION = 3
+ENV_VERSION = 4
 
 
 def _title(node: nodes.Node) -> str:
@@ -64,6 +65,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(palette_index)
 
     app.add_directive("palette", PaletteDirective)
+    app.add_post_transform(FillPalettes)
     app.add_directive("palette-index", PaletteIndexDirective)
 
     app.connect("builder-inited", _add_assets)
@@ -73,6 +75,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-merge-info", collect.merge)
     app.connect("env-get-outdated", collect.outdated_remote)
     app.connect("env-get-updated", collect.index_pages_to_update)
+    # The batch step runs before the warnings about what it found.
+    app.connect("env-updated", resolve_requests, priority=400)
     app.connect("env-updated", report.warn)
     app.connect("doctree-resolved", resolve_indexes)
     app.connect("build-finished", collect.export_json)

@@ -13,17 +13,16 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
-from ..engine.colour import hex_to_rgb
+from ..engine.names import describe
 from ..remote.service import PaletteResult
 from ..remote.urls import is_url, redact_url
 from ..settings import PaletteConfig
-from .envdata import PaletteEnvData, PaletteRecord, SwatchRecord
-from .nodes import credit_of, swatches_of
+from ..warning_kinds import Subtype
+from .envdata import PaletteEnvData, PaletteRecord, RequestRecord, SwatchRecord
 
 logger = logging.getLogger(__name__)
 
@@ -31,46 +30,49 @@ EXPORT_PATH = "_static/palettes.json"
 EXPORT_FORMAT = 1
 
 
-def record(
-    env: BuildEnvironment,
-    docname: str,
-    node_id: str,
-    source: str,
-    result: PaletteResult,
-    line: int,
-    node: nodes.Element | None = None,
-) -> None:
-    """Keep what the site needs to know of one palette directive (``node`` only when it has a palette)."""
-    remote = is_url(source)
+def record(docname: str, request: RequestRecord, result: PaletteResult) -> PaletteRecord:
+    """What the site keeps of one resolved ``palette`` directive: where it is, how it shows, its swatches."""
     entry = PaletteRecord(
         docname=docname,
-        anchor=node_id,
-        source=redact_url(source) if remote else source,
-        line=line,
+        anchor=request.anchor,
+        source=redact_url(request.source) if request.remote else request.source,
+        line=request.line,
         origin=result.origin,
-        remote=remote,
+        remote=request.remote,
         checked_at=result.checked_at,
     )
-    if node is not None and result.palette is not None:
-        credit = credit_of(node)
-        entry = replace(
-            entry,
-            title=node.get("title", ""),
-            manifest=result.manifest_url,
-            credit=credit.astext() if credit is not None else None,
-            image=node.get("image_url") or _local_image(env, docname, node),
-            swatches=tuple(
-                SwatchRecord(
-                    hex=s["hex"],
-                    rgb=hex_to_rgb(s["hex"]),
-                    share=float(s["share"]),
-                    name=s["name"],
-                    family=s["family"],
-                )
-                for s in swatches_of(node)
-            ),
+    if result.palette is None:
+        return replace(
+            entry, error=result.error or "no palette", subtype=str(result.subtype or Subtype.IMAGE)
         )
-    PaletteEnvData.of(env).document(docname).palettes.append(entry)
+    title = request.title or result.label or file_label(result.image_url or request.source)
+    shown_image = result.image_url if request.show_image else None
+    swatches = []
+    for swatch in result.palette:
+        named = describe(swatch.rgb)
+        # Shares as the page writes them (6 decimals), so the index and palettes.json agree with it.
+        share = float(f"{swatch.share:.6f}")
+        swatches.append(SwatchRecord(swatch.hex, swatch.rgb, share, named.name, named.family))
+    return replace(
+        entry,
+        title=title,
+        alt=request.alt or f"Colour palette of {title}: {len(result.palette)} colours",
+        manifest=result.manifest_url,
+        credit=request.credit if request.hide_credit else result.credit,
+        image=shown_image if request.remote else request.image,
+        swatches=tuple(swatches),
+    )
+
+
+def failed_record(docname: str, anchor: str, source: str, line: int) -> PaletteRecord:
+    """The record of a directive refused while reading (bad option, path, missing file): a failure."""
+    remote = is_url(source)
+    return PaletteRecord(docname, anchor, source, line, origin="failed", remote=remote, error="refused")
+
+
+def file_label(source: str) -> str:
+    """The last part of a path or URL, to name an image that has no caption or label."""
+    return source.rstrip("/").rsplit("/", 1)[-1] or source
 
 
 def note_index(env: BuildEnvironment, docname: str) -> None:
@@ -150,9 +152,3 @@ def export_json(app: Sphinx, exception: Exception | None) -> None:
     path.write_text(
         json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
     )
-
-
-def _local_image(env: BuildEnvironment, docname: str, node: nodes.Element) -> str | None:
-    """The shown local image as a path relative to the source directory, as Sphinx keys its images."""
-    image = next(node.findall(nodes.image), None)
-    return None if image is None else env.relfn2path(image["uri"], docname)[0]

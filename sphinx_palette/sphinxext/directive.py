@@ -11,7 +11,6 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import clean_astext, make_id
 
-from ..engine.names import describe
 from ..local_paths import allowed_roots, is_inside, refusal, shown_path
 from ..options import (
     PALETTE_FLAG_OPTIONS,
@@ -20,13 +19,13 @@ from ..options import (
     PaletteOptions,
     parse_palette_options,
 )
-from ..remote.service import PaletteResult
 from ..remote.urls import is_url, redact_url
 from ..settings import PaletteConfig
 from ..warning_kinds import WARNING_TYPE, Subtype
-from . import collect, report
-from .nodes import make_swatch, palette, palette_bar, palette_caption, palette_credit
-from .service import get_service
+from . import collect
+from .collect import file_label
+from .envdata import PaletteEnvData, RequestRecord
+from .nodes import palette, palette_caption, palette_credit
 
 logger = logging.getLogger(__name__)
 
@@ -68,92 +67,72 @@ class PaletteDirective(SphinxDirective):
         for notice in options.notices:
             self._warn(Subtype.OPTION, notice)
 
-        service = get_service(self.env)
-        request = options.request()
         if options.remote:
-            result = service.from_url(source, request)
+            location = source
         else:
-            relative, absolute = self.env.relfn2path(source, self.env.docname)
-            if not is_inside(absolute, allowed_roots(self.env.srcdir, config.allowed_paths)):
+            relative, location = self.env.relfn2path(source, self.env.docname)
+            if not is_inside(location, allowed_roots(self.env.srcdir, config.allowed_paths)):
                 return self._fail(node, Subtype.PATH, refusal(source))
             # Touching the image re-reads exactly the documents that use it.
             self.env.note_dependency(relative)
-            if not os.path.isfile(absolute):
-                tried = shown_path(absolute, self.env.srcdir)
+            if not os.path.isfile(location):
+                tried = shown_path(location, self.env.srcdir)
                 return self._fail(
                     node, Subtype.SOURCE, f"image file not found: {source} (looked for {tried})"
                 )
-            result = service.from_file(absolute, request)
-            if result.palette is not None and options.region is not None:
-                self._check_region(options, absolute)
-        # Remote trouble is warned once per URL when all documents are read (`report.warn`).
-        key = redact_url(source)
-        for subtype, message in result.notices:
-            report.note_failure(self.env, self.lineno, key, subtype, message)
-        if service.cache_error:
-            report.note_cache_error(self.env, service.cache_error)
-
-        if result.palette is None:
-            collect.record(self.env, self.env.docname, node["ids"][0], source, result, self.lineno)
-            subtype, message = result.subtype or Subtype.IMAGE, result.error or "no palette"
-            if options.remote:
-                report.note_failure(self.env, self.lineno, key, subtype, message)
-            else:
-                self._warn(subtype, message)
-            node["error"], node["subtype"] = message, str(subtype)
-            return [node]
-        self._fill(node, options, result)
-        collect.record(self.env, self.env.docname, node["ids"][0], source, result, self.lineno, node)
+            if options.region is not None:
+                self._check_region(options, location)
+        node["docname"] = self.env.docname
+        # The palette itself is resolved with every other once all documents are read (`resolve`); what
+        # depends only on the page is made now, so captions and credits are parsed, translated and numbered.
+        record = self._dress(node, options, source, location)
+        PaletteEnvData.of(self.env).document(self.env.docname).requests.append(record)
+        node["pending"] = True
         return [node]
 
-    def _fill(self, node: palette, options: PaletteOptions, result: PaletteResult) -> None:
-        assert result.palette is not None
-        caption_node = None
-        caption_messages: list[nodes.system_message] = []
+    def _dress(self, node: palette, options: PaletteOptions, source: str, location: str) -> RequestRecord:
+        """Add the page's parts (image, caption, the author's credit) and say what to resolve."""
+        title = ""
+        caption: list[nodes.Node] = []
         if options.caption:
             inline, caption_messages = self.state.inline_text(options.caption, self.lineno)
             caption_node = palette_caption(options.caption, "", *inline)
             # With a source, gettext extracts the caption and i18n translates it, as for figure captions.
             self.set_source_info(caption_node)
-        # The title (alt text, :ref: text, index and export entries) is the caption as read, not its markup.
-        title = (
-            (caption_node and clean_astext(caption_node))
-            or result.label
-            or _file_label(result.image_url or options.source)
-        )
-        alt = options.alt or f"Colour palette of {title}: {len(result.palette)} colours"
-        node["alt"] = alt
-        node["title"] = title
-        node["docname"] = self.env.docname
-        if result.manifest_url:
-            node["manifest_url"] = result.manifest_url
+            # The title (alt text, :ref: text, index and export entries) is the caption as read.
+            title = clean_astext(caption_node)
+            caption = [caption_node, *caption_messages]
         if options.download:
             node["download"] = True
-        if options.show_image:
-            if options.remote:
-                node["image_url"] = result.image_url
-                node["image_alt"] = title
-            else:
-                media = nodes.container(classes=["palette-media"])
-                media += nodes.image(uri=options.source, alt=title, candidates={})
-                node += media
-
-        bar = palette_bar(label=alt)
-        for swatch in result.palette:
-            named = describe(swatch.rgb)
-            bar += make_swatch(swatch.hex, swatch.share, named.name, named.family)
-        node += bar
-        if caption_node is not None:
-            node += caption_node
-            node += caption_messages
-        credit_nodes: list[nodes.Node] = []
+        image = None
+        if options.show_image and not options.remote:
+            media = nodes.container(classes=["palette-media"])
+            media += nodes.image(uri=options.source, alt=title or file_label(options.source), candidates={})
+            node += media
+            image = self.env.relfn2path(options.source, self.env.docname)[0]
+        node += caption
+        credit = None
         if options.credit is not None:
             credit_nodes, messages = self.state.inline_text(options.credit, self.lineno)
             node += messages
-        elif not options.hide_credit and result.credit:
-            credit_nodes = [nodes.Text(result.credit)]
-        if credit_nodes:
-            node += palette_credit("", "", *credit_nodes, classes=["palette-credit"])
+            if credit_nodes:
+                credit_node = palette_credit("", "", *credit_nodes, classes=["palette-credit"])
+                node += credit_node
+                credit = credit_node.astext()
+        return RequestRecord(
+            anchor=node["ids"][0],
+            line=self.lineno,
+            source=source,
+            location=location,
+            remote=options.remote,
+            request=options.request(),
+            title=title,
+            alt=options.alt,
+            credit=credit,
+            hide_credit=options.credit is not None or options.hide_credit,
+            show_image=options.show_image,
+            image=image,
+        )
 
     def _check_region(self, options: PaletteOptions, path: str) -> None:
         """Warn when ``:region:`` reaches outside the image: the palette is of the part inside only."""
@@ -172,15 +151,11 @@ class PaletteDirective(SphinxDirective):
     def _fail(self, node: palette, subtype: Subtype, message: str) -> list[nodes.Node]:
         self._warn(subtype, message)
         # Counted as failed in the build summary, like a palette whose image could not be read.
-        failed = PaletteResult(error=message, subtype=str(subtype))
-        collect.record(self.env, self.env.docname, node["ids"][0], node["source"], failed, self.lineno)
+        failed = collect.failed_record(self.env.docname, node["ids"][0], node["source"], self.lineno)
+        PaletteEnvData.of(self.env).document(self.env.docname).palettes.append(failed)
         node["error"] = message
         node["subtype"] = str(subtype)
         return [node]
 
     def _warn(self, subtype: str, message: str) -> None:
         logger.warning(message, location=self.get_location(), type=WARNING_TYPE, subtype=subtype)
-
-
-def _file_label(source: str) -> str:
-    return source.rstrip("/").rsplit("/", 1)[-1] or source

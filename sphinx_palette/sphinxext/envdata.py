@@ -17,7 +17,7 @@ from typing import Any
 from sphinx.environment import BuildEnvironment
 
 from ..engine.palette import Swatch
-from ..remote.service import PaletteService
+from ..remote.service import PaletteRequest, PaletteService
 
 #: The one attribute the extension sets on the environment.
 ATTRIBUTE = "sphinx_palette_data"
@@ -58,6 +58,33 @@ class PaletteRecord:
     credit: str | None = None
     image: str | None = None
     swatches: tuple[SwatchRecord, ...] = ()
+    #: The alt text of the swatch bar; for a failed palette, the message and warning subtype instead.
+    alt: str = ""
+    error: str | None = None
+    subtype: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """A ``palette`` directive as read: what to resolve once every document is read, and how to show it.
+
+    ``location`` is the URL or the absolute path of the image (``source`` is as written); ``title`` is the
+    caption as text (empty without one); ``alt`` and ``credit`` are the author's (``credit`` as text);
+    ``image`` is the shown local image, relative to the source directory.
+    """
+
+    anchor: str
+    line: int
+    source: str
+    location: str
+    remote: bool
+    request: PaletteRequest
+    title: str = ""
+    alt: str | None = None
+    credit: str | None = None
+    hide_credit: bool = False
+    show_image: bool = False
+    image: str | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -74,6 +101,8 @@ class FailureNote:
 class DocumentData:
     """What one document contributes; dropped whole when the document is read again or removed."""
 
+    #: Recorded while reading; resolved into `palettes` by the batch step once every document is read.
+    requests: list[RequestRecord] = field(default_factory=list)
     palettes: list[PaletteRecord] = field(default_factory=list)
     failures: list[FailureNote] = field(default_factory=list)
     #: The document holds a ``palette-index`` (rewritten whenever any palette of the site changes).
@@ -118,6 +147,10 @@ class PaletteEnvData:
         """The palette records of ``docname`` (empty when it has none)."""
         found = self.documents.get(docname)
         return found.palettes if found is not None else []
+
+    def palette_at(self, docname: str, anchor: str) -> PaletteRecord | None:
+        """The palette record of the directive with node id ``anchor`` in ``docname``, if resolved."""
+        return next((r for r in self.palettes(docname) if r.anchor == anchor), None)
 
     def all_palettes(self) -> Iterator[PaletteRecord]:
         """Every palette record, by document name, then in page order."""

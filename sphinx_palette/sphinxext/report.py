@@ -13,20 +13,9 @@ from sphinx.util import logging
 
 from ..build_summary import summary_line
 from ..warning_kinds import WARNING_TYPE, Subtype
-from .envdata import FailureNote, PaletteEnvData
+from .envdata import PaletteEnvData
 
 logger = logging.getLogger(__name__)
-
-
-def note_failure(env: BuildEnvironment, line: int, key: str, subtype: str, message: str) -> None:
-    """Remember a failure of the remote source ``key`` at ``line`` of the document being read."""
-    note = FailureNote(line, key, str(subtype), message)
-    PaletteEnvData.of(env).document(env.docname).failures.append(note)
-
-
-def note_cache_error(env: BuildEnvironment, message: str) -> None:
-    """Remember the first failure to write the cache in this build."""
-    PaletteEnvData.of(env).note_cache_error(message)
 
 
 def warn(app: Sphinx, env: BuildEnvironment) -> None:
