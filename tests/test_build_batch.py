@@ -8,6 +8,7 @@ directory; the palette cache lives beside it so that builds of one test can shar
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,11 @@ def test_rebuild_resolves_only_the_changed_document(http_server, build, tmp_path
     page = site / "items" / "item2.rst"
     page.write_text(page.read_text(encoding="utf-8") + "\nMore text.\n", encoding="utf-8")
     again = build(site, palette_workers=1)
-    assert summary(again) == (3, 0, 3, 0)  # one page read again, its palettes from the cache
+    assert summary(again) == (3 * PAGES, 0, 3 * PAGES, 0)  # the whole site; nothing computed
+    progress = re.findall(
+        r"computing palettes\.\.\. \[\s*\d+%\] (\S+)", strip_escape_sequences(again.status.getvalue())
+    )
+    assert set(progress) == {"items/item2"}  # only the page read again went through the batch step
     assert len(http_server.requests) == 2 * PAGES  # within the TTL: nothing asked of the server
     after = output_files(site / "_build" / "html")
     assert after["items/item0.html"] == before["items/item0.html"]
@@ -161,7 +166,8 @@ def test_failures_are_warned_with_document_and_line(http_server, build, tmp_path
     )
     app = build(site, palette_workers=1)
     warned = palette_warnings(app)
-    assert [(w["line"], w["subtype"]) for w in warned] == [("4", "fetch"), ("6", "source")]
+    # A missing local file is found while reading; the URL's failure once the batch step ran; once each.
+    assert sorted((w["line"], w["subtype"]) for w in warned) == [("4", "fetch"), ("6", "source")]
     assert all(w["path"].endswith("index.rst") for w in warned)
     html = (Path(app.outdir) / "index.html").read_text(encoding="utf-8")
     assert html.count("Palette unavailable.") == 3
