@@ -101,7 +101,8 @@ class FailureNote:
 class DocumentData:
     """What one document contributes; dropped whole when the document is read again or removed."""
 
-    #: Recorded while reading; resolved into `palettes` by the batch step once every document is read.
+    #: Recorded while reading; resolved into `palettes` by the batch step once every document is read, then
+    #: dropped (sources as written may hold credentials: they are never saved with the environment).
     requests: list[RequestRecord] = field(default_factory=list)
     palettes: list[PaletteRecord] = field(default_factory=list)
     failures: list[FailureNote] = field(default_factory=list)

@@ -79,6 +79,8 @@ def resolve_requests(app: Sphinx, env: BuildEnvironment) -> None:
     for docname in {docname for docname, _, _ in todo}:
         # With the records of directives refused while reading, in page order.
         data.documents[docname].palettes.sort(key=lambda r: r.line)
+        # Requests hold sources as written, credentials included: never saved with the environment.
+        data.documents[docname].requests = []
     data.note_cache_error(service.cache_error)
 
 
