@@ -131,11 +131,13 @@ def test_a_pause_beyond_the_deadline_fails_those_images_without_more_requests(se
     started = time.monotonic()
     outcomes = list(resolve_many(service, url_jobs(urls), options))
     assert time.monotonic() - started < 10  # nobody sat out the 30 s pause
-    assert len(handler.log) == 2  # no request reached the host during its pause
+    # The requests already on their way when the first answer came, and none during the pause.
+    told = len(handler.log)
+    assert 1 <= told <= 2
     assert all(o.result.origin == "failed" and o.result.subtype == "fetch" for o in outcomes)
     messages = sorted(o.result.error for o in outcomes)
-    assert sum("retry after 30 s, beyond the 2 s deadline" in m for m in messages) == 2
-    assert sum("the host asked for a pause" in m for m in messages) == 4
+    assert sum("retry after 30 s, beyond the 2 s deadline" in m for m in messages) == told
+    assert sum("the host asked for a pause" in m for m in messages) == 6 - told
 
 
 def test_bodies_in_flight_are_bounded(tmp_path):

@@ -7,8 +7,9 @@ geometric median, and the centres become sRGB swatches with their shares of the 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from sklearn.cluster import KMeans
 from threadpoolctl import ThreadpoolController
 
 from .colour import lightness_to_grey8, oklab_to_rgb8, rgb8_to_oklab
@@ -21,7 +22,11 @@ MAX_SELECTED = 32
 _KMEANS_INITS = 1
 _MEDIAN_STEPS = 4
 
-_threadpools = ThreadpoolController()
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    # Made after scikit-learn is imported, so that it sees scikit-learn's OpenMP runtime.
+    return ThreadpoolController()
 
 
 def cluster(pixels: np.ndarray, colors: int, seed: int, emphasis: str = "balanced") -> list[Swatch]:
@@ -76,9 +81,12 @@ def _exact_colours(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _kmeans(lab: np.ndarray, weights: np.ndarray, colors: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    # Imported on first use: a build whose palettes all come from the cache never loads scikit-learn.
+    from sklearn.cluster import KMeans
+
     model = KMeans(n_clusters=colors, n_init=_KMEANS_INITS, random_state=seed, algorithm="lloyd")
     # One thread: results must not depend on the machine's core count, and the problem is small.
-    with _threadpools.limit(limits=1):
+    with _threadpools().limit(limits=1):
         model.fit(lab, sample_weight=weights)
     return model.labels_, model.cluster_centers_
 
