@@ -25,7 +25,9 @@ _MEDIAN_STEPS = 4
 
 @functools.cache
 def _threadpools() -> ThreadpoolController:
-    # Made after scikit-learn is imported, so that it sees scikit-learn's OpenMP runtime.
+    # Made once scikit-learn is loaded, so that it limits scikit-learn's OpenMP runtime too.
+    import sklearn.cluster  # noqa: F401
+
     return ThreadpoolController()
 
 
@@ -53,7 +55,7 @@ def cluster(pixels: np.ndarray, colors: int, seed: int, emphasis: str = "balance
         labels, centres = _refine_medians(lab, weights, labels, centres)
     else:
         # One thread for the small matrix products too: the same result on every machine.
-        with _threadpools.limit(limits=1):
+        with _threadpools().limit(limits=1):
             centres = choose_centres(lab, weights, colors, emphasis, seed)
         labels = _nearest(lab, centres)
     return _swatches(points, weights, lab, labels, centres, colors)
