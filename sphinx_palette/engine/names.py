@@ -34,6 +34,7 @@ Family decisions worth knowing (see :func:`hue_family`)
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -356,4 +357,10 @@ _NAMES_BY_FAMILY = _names_by_family()
 
 def describe(rgb: Sequence[int]) -> ColourName:
     """Return the nearest CSS name and the hue family of ``rgb`` together."""
+    return _describe(_check_rgb(rgb))
+
+
+@functools.lru_cache(maxsize=4096)
+def _describe(rgb: tuple[int, int, int]) -> ColourName:
+    # A site names each swatch several times (page, index, palettes.json); each colour is worked out once.
     return ColourName(name=nearest_css_name(rgb), family=hue_family(rgb))
