@@ -276,3 +276,11 @@ def test_site_build_after_the_batch_computes_nothing(tmp_path: Path) -> None:
         capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
     )  # fmt: skip
     assert f"{len(names)} palettes (0 computed, {len(names)} from cache, 0 failed)" in verbose.stdout
+
+
+def test_default_cache_is_the_sphinx_projects_beside_conf_py(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "conf.py").write_text("extensions = ['sphinx_palette']\n")
+    (tmp_path / "a.png").write_bytes(png([(9, 99, 199)]))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["batch", "a.png", "--out", "rows.jsonl", "--progress", "none", "--workers", "1"]) == 0
+    assert list((tmp_path / ".palette-cache" / "palettes").glob("*.json"))

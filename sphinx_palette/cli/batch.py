@@ -66,7 +66,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--cache-dir",
         metavar="DIR",
-        help=f"palette cache, shared with builds (default {default_cache_dir()})",
+        help=(
+            f"palette cache, shared with builds (default: {PROJECT_CACHE} beside a conf.py in the current "
+            f"folder, as a Sphinx build; else {default_cache_dir()})"
+        ),
     )
     parser.add_argument("--offline", action="store_true", help="cached copies only, no network")
     parser.add_argument("--timeout", type=_setting_type(_TIMEOUT), default=_TIMEOUT.default, metavar="S")
@@ -156,10 +159,22 @@ def _run_batch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: The cache a Sphinx build uses by default, beside its conf.py (sphinxext/config.py's DEFAULT_CACHE).
+PROJECT_CACHE = ".palette-cache"
+
+
+def default_batch_cache() -> Path:
+    """The Sphinx build's default cache when run from a Sphinx project's folder (one with a ``conf.py``),
+    so that its next build finds the batch's palettes; else the user cache directory, as ``extract``."""
+    if Path("conf.py").is_file():
+        return Path(PROJECT_CACHE).resolve()
+    return default_cache_dir()
+
+
 def _cache_dir(text: str | None) -> str:
     """The cache directory as given (``file://`` URLs as paths), else the default one."""
     if text is None:
-        return str(default_cache_dir())
+        return str(default_batch_cache())
     if text.lower().startswith("file://"):
         return unquote(urlsplit(text).path)
     if "://" in text:
