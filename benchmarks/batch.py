@@ -31,7 +31,8 @@ from pathlib import Path
 
 import psutil
 
-CQ100 = Path("/work/shared/datasets/cq100/img")
+# The shared datasets sit beside the checkout (../shared), as in every clone of this project.
+CQ100 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cq100" / "img"
 SUMMARY = re.compile(r"(\d+) images: (\d+) computed, (\d+) from cache, (\d+) failed in ([^(;\n]+)")
 
 

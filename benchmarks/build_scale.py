@@ -30,7 +30,8 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-CQ100 = Path("/work/shared/datasets/cq100/img")
+# The shared datasets sit beside the checkout (../shared), as in every clone of this project.
+CQ100 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cq100" / "img"
 BUILDS = ("cold", "warm", "revalidating")
 
 

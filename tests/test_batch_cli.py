@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from sphinx_palette import cli
+from sphinx_palette import cli, extract_palette
 from sphinx_palette.batch.outputs import read_rows
 from tests.batch_site import IIIFSite
 from tests.httpserver import LocalHTTPServer, Response, make_server
@@ -27,7 +27,8 @@ SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 ROW = json.loads((SCHEMAS / "batch-row.schema.json").read_text(encoding="utf-8"))
 SITE_SCHEMA = json.loads((SCHEMAS / "palettes.schema.json").read_text(encoding="utf-8"))
 REGISTRY = Registry().with_resources([(s["$id"], Resource.from_contents(s)) for s in (ROW, SITE_SCHEMA)])
-CQ100 = Path("/work/shared/datasets/cq100/img")
+# The shared datasets sit beside the checkout (../shared), as in every clone of this project.
+CQ100 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cq100" / "img"
 
 
 @pytest.fixture
@@ -284,3 +285,13 @@ def test_default_cache_is_the_sphinx_projects_beside_conf_py(tmp_path: Path, mon
     monkeypatch.chdir(tmp_path)
     assert cli.main(["batch", "a.png", "--out", "rows.jsonl", "--progress", "none", "--workers", "1"]) == 0
     assert list((tmp_path / ".palette-cache" / "palettes").glob("*.json"))
+
+
+@pytest.mark.parametrize("emphasis", ["coverage", "vivid"])
+def test_emphasis_is_the_engines(tmp_path: Path, emphasis: str) -> None:
+    image = Path(__file__).resolve().parent.parent / "example_site" / "images" / "macaws.jpg"
+    out = tmp_path / "rows.jsonl"
+    assert batch(image, "--emphasis", emphasis, "--out", out, cache=tmp_path / "cache") == 0
+    (row,) = rows_of(out)
+    expected = extract_palette(image, 5, emphasis=emphasis)
+    assert [s["hex"] for s in row["swatches"]] == list(expected.hexes)

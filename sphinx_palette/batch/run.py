@@ -31,6 +31,7 @@ class PaletteParameters:
     colors: int = 5
     sort: str = "share"
     region: Region | None = None
+    emphasis: str = "balanced"
 
     def request(self, target: Target) -> PaletteRequest:
         """The palette service's request for ``target``."""
@@ -41,6 +42,7 @@ class PaletteParameters:
             sort=self.sort,
             region=self.region,
             canvas=target.canvas or 1,
+            emphasis=self.emphasis,
         )
 
 

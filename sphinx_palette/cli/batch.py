@@ -21,7 +21,7 @@ from ..engine import SORTS
 from ..engine.region import parse_region
 from ..remote.batch import BatchOptions
 from ..settings import MAX_DIRECTIVE_COLORS, SETTINGS, PaletteConfig
-from .common import PROG, region_argument
+from .common import PROG, add_emphasis_argument, region_argument
 from .extract import _setting_type, default_cache_dir
 
 EXIT_OK, EXIT_FAILED_ROWS, EXIT_USAGE, EXIT_CLUSTER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -62,6 +62,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--colors", "-n", type=_colors, default=5, metavar="N", help=f"colours, 1 to {MAX_DIRECTIVE_COLORS}"
     )
     parser.add_argument("--sort", choices=SORTS, default="share", help="swatch order (default share)")
+    add_emphasis_argument(parser)
     parser.add_argument("--region", type=region_argument, metavar="R", help="IIIF region, as :region:")
     parser.add_argument(
         "--cache-dir",
@@ -114,7 +115,10 @@ def _run_batch(args: argparse.Namespace) -> int:
         offline=config.is_offline(),
     )
     parameters = PaletteParameters(
-        args.colors, args.sort, parse_region(args.region) if args.region is not None else None
+        args.colors,
+        args.sort,
+        parse_region(args.region) if args.region is not None else None,
+        args.emphasis,
     )
     try:
         output = open_output(args.out, args.colors, args.format)

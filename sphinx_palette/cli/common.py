@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 
-from ..engine import MAX_COLORS
+from ..engine import EMPHASES, MAX_COLORS
 from ..engine.region import parse_region
 
 PROG = "sphinx-palette"
@@ -62,3 +62,13 @@ def native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def add_emphasis_argument(parser: argparse.ArgumentParser) -> None:
+    """``--emphasis``, as the directive's ``:emphasis:`` option (default balanced)."""
+    parser.add_argument(
+        "--emphasis",
+        choices=EMPHASES,
+        default="balanced",
+        help="balanced: areas and accents (default); coverage: least colour error; vivid: accents first",
+    )

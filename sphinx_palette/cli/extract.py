@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..engine import EMPHASES, SORTS, Palette, PaletteError, extract_palette
+from ..engine import SORTS, Palette, PaletteError, extract_palette
 from ..engine.exports import gpl_text, percent
 from ..engine.names import describe
 from ..options import MAX_CANVAS, OptionError, parse_palette_options
@@ -27,7 +27,7 @@ from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteResult, PaletteService
 from ..remote.urls import is_url, redact_url
 from ..settings import MAX_DIRECTIVE_COLORS, SETTINGS, PaletteConfig, Setting
-from .common import PROG, native_stderr_silenced, region_argument
+from .common import PROG, add_emphasis_argument, native_stderr_silenced, region_argument
 
 _TIMEOUT = next(s for s in SETTINGS if s.name == "timeout")
 _MAX_BYTES = next(s for s in SETTINGS if s.name == "max_bytes")
@@ -48,12 +48,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--colors", "-n", metavar="N", help=f"number of colours, 1 to {MAX_DIRECTIVE_COLORS} (default 5)"
     )
     parser.add_argument("--sort", choices=SORTS, default="share", help="swatch order (default share)")
-    parser.add_argument(
-        "--emphasis",
-        choices=EMPHASES,
-        default="balanced",
-        help="balanced: areas and accents (default); coverage: least colour error; vivid: accents first",
-    )
+    add_emphasis_argument(parser)
     parser.add_argument(
         "--format", "-f", choices=tuple(FORMATS), default="text", help="output format (default text)"
     )
