@@ -1,9 +1,12 @@
-"""Decoding: every format OpenCV reads for us, normalisation to 8-bit sRGB, limits and damaged input."""
+"""Decoding: every format libvips and OpenCV read, normalisation to 8-bit sRGB, limits and damaged input."""
 
 from __future__ import annotations
 
 import io
+import os
 import struct
+import subprocess
+import sys
 import time
 import tracemalloc
 import zlib
@@ -11,12 +14,14 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+import pyvips
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from sphinx_palette import PaletteError, extract_palette
 from sphinx_palette.engine import decode as decode_module
+from sphinx_palette.engine import decode_vips
 from sphinx_palette.engine.decode import decode_image, describe_content, image_dimensions
 
 RED, GREEN, BLUE = (220, 30, 40), (30, 180, 60), (20, 40, 200)
@@ -225,20 +230,84 @@ def png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
 
 
-def test_pixel_bomb_is_refused_before_decoding(monkeypatch):
-    data = png_claiming(20_000, 20_000)
+@pytest.mark.parametrize(
+    ("width", "height", "message"),
+    [
+        # PNG is streamed: its limit is 2 gigapixels.
+        (50_000, 50_000, r"50000×50000 = 2500\.0 megapixels, over the limit of 2000 megapixels"),
+        (20_000, 20_000, r"20000×20000 = 400\.0 megapixels, over the limit of 20 megapixels"),
+    ],
+)
+def test_pixel_bomb_is_refused_before_decoding(monkeypatch, width, height, message):
+    data = png_claiming(width, height)
     assert len(data) < 200
     calls = []
-    monkeypatch.setattr(decode_module.cv2, "imdecode", lambda *args: calls.append(args))
+    monkeypatch.setattr(decode_module, "decode_sampled", lambda *args, **kwargs: calls.append(args))
     tracemalloc.start()
     started = time.perf_counter()
-    with pytest.raises(PaletteError, match=r"20000×20000 = 400\.0 megapixels, over the limit of 100"):
-        extract_palette(data)
+    with pytest.raises(PaletteError, match=message):
+        extract_palette(data, max_pixels=None if width == 50_000 else 20_000_000)
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert calls == []
     assert elapsed < 0.5
+    assert peak < 5_000_000
+
+
+def bmp_claiming(width: int, height: int) -> bytes:
+    """A BMP header claiming ``width``×``height`` 24-bit pixels, with no pixel data."""
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 2835, 2835, 0, 0)
+    return b"BM" + struct.pack("<IHHI", 54 + 64, 0, 0, 54) + info + bytes(64)
+
+
+def test_formats_decoded_whole_keep_the_100_megapixel_limit(monkeypatch):
+    calls = []
+    monkeypatch.setattr(decode_module.cv2, "imdecode", lambda *args: calls.append(args))
+    with pytest.raises(PaletteError, match=r"20000×20000 = 400\.0 megapixels, over the limit of 100"):
+        extract_palette(bmp_claiming(20_000, 20_000))
+    assert calls == []
+
+
+def test_decode_memory_budget_in_bytes(monkeypatch):
+    calls = []
+    monkeypatch.setattr(decode_module.cv2, "imdecode", lambda *args: calls.append(args))
+    # 9000×9000 = 81 MP is under the pixel limit, but a float image needs ~96 bytes a pixel to normalise.
+    pfm = b"PF\n9000 9000\n-1.0\n" + bytes(64)
+    with pytest.raises(PaletteError, match=r"about 7\.2 GiB of memory, over the decode budget of 1\.0 GiB"):
+        extract_palette(pfm)
+    with pytest.raises(PaletteError, match=r"over the decode budget of 50\.0 KiB"):
+        decode_image(bmp_claiming(100, 100), max_bytes=50 * 1024)
+    assert calls == []
+    # A GIF is decoded whole by libnsgif: the budget holds for it too.
+    gif = pil_encode(Image.new("P", (4, 4)), "GIF")
+    frame = gif.index(b"\x2c")
+    gif = (
+        gif[:6]
+        + struct.pack("<HH", 4000, 4000)
+        + gif[10 : frame + 5]
+        + struct.pack("<HH", 4000, 4000)
+        + gif[frame + 9 :]
+    )
+    with pytest.raises(PaletteError, match=r"over the decode budget of 100\.0 MiB"):
+        decode_image(gif, max_bytes=100 * 1024**2)
+
+
+def test_streamed_formats_need_no_budget_for_sampling():
+    data = cv_encode(".png", three_colours(400, 600))
+    # 240,000 pixels at 3 bytes each would not fit in 100 KiB, but only a grid of them is kept.
+    assert len(decode_image(data, work_pixels=10_000, max_bytes=100 * 1024).rgb) < 200
+    with pytest.raises(PaletteError, match="decode budget"):
+        decode_image(data, max_bytes=100 * 1024)
+
+
+def test_a_large_non_image_body_is_not_copied():
+    data = bytes(200_000_000)
+    tracemalloc.start()
+    with pytest.raises(PaletteError, match="unrecognised format, 200000000 bytes"):
+        extract_palette(data)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     assert peak < 5_000_000
 
 
@@ -298,18 +367,24 @@ def big_jpeg() -> tuple[bytes, np.ndarray]:
     return data, full
 
 
+def spy_loads(monkeypatch) -> list[dict[str, object]]:
+    """Record the options of every libvips load."""
+    seen: list[dict[str, object]] = []
+    real_load = decode_vips._load
+
+    def spy(data, fmt, **options):
+        seen.append(dict(options))
+        return real_load(data, fmt, **options)
+
+    monkeypatch.setattr(decode_vips, "_load", spy)
+    return seen
+
+
 def test_large_jpeg_is_decoded_at_reduced_scale(big_jpeg, monkeypatch):
     data, full = big_jpeg
-    real_imdecode = cv2.imdecode
-    flags_seen = []
-
-    def spy(buffer, flags):
-        flags_seen.append(flags)
-        return real_imdecode(buffer, flags)
-
-    monkeypatch.setattr(decode_module.cv2, "imdecode", spy)
+    loads = spy_loads(monkeypatch)
     decoded = decode_image(data, work_pixels=262_144)
-    assert flags_seen == [cv2.IMREAD_REDUCED_COLOR_8]
+    assert loads == [{}, {"shrink": 8}]  # the header, then the pixels at 1/8 scale
     assert decoded.rgb.shape == (375, 500, 3)
     assert (decoded.width, decoded.height) == (4000, 3000)
 
@@ -331,13 +406,9 @@ def test_large_jpeg_is_decoded_at_reduced_scale(big_jpeg, monkeypatch):
 
 
 def test_small_jpeg_is_decoded_at_full_scale(monkeypatch):
-    flags_seen = []
-    real_imdecode = cv2.imdecode
-    monkeypatch.setattr(
-        decode_module.cv2, "imdecode", lambda b, f: flags_seen.append(f) or real_imdecode(b, f)
-    )
+    loads = spy_loads(monkeypatch)
     extract_palette(cv_encode(".jpg", three_colours(300, 400)))
-    assert flags_seen == [cv2.IMREAD_COLOR]
+    assert loads == [{}]
 
 
 def test_reduced_jpeg_region_maps_to_the_full_image():
@@ -443,3 +514,122 @@ def test_fuzz_mutated_images(index, edits, cut, extra):
     if cut is not None:
         data = data[: cut % (len(data) + 1)]
     _extract_or_palette_error(bytes(data))
+
+
+# --- quiet native libraries -----------------------------------------------------------------------------
+
+
+def damaged_samples() -> dict[str, bytes]:
+    rng = np.random.default_rng(1)
+    noisy = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    samples = {ext: cv_encode(ext, noisy) for ext in (".png", ".jpg", ".tiff", ".webp", ".bmp")}
+    if codec_works(".jp2"):
+        samples[".jp2"] = cv_encode(".jp2", noisy)
+    return {ext: data[: len(data) // 2] for ext, data in samples.items()}
+
+
+def test_damaged_files_print_nothing_even_with_root_logging(tmp_path):
+    """libpng's "PNG input buffer is incomplete", libjpeg's and OpenCV's warnings never reach stderr."""
+    for ext, data in damaged_samples().items():
+        (tmp_path / f"broken{ext}").write_bytes(data)
+    script = (
+        "import logging, pathlib, sys\n"
+        "logging.basicConfig(level=logging.INFO)\n"
+        "from sphinx_palette import PaletteError, extract_palette\n"
+        "for path in sorted(pathlib.Path(sys.argv[1]).iterdir()):\n"
+        "    try:\n"
+        "        extract_palette(path)\n"
+        "    except PaletteError as exc:\n"
+        "        print(path.name, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0
+    assert done.stderr == ""
+    assert len(done.stdout.splitlines()) == len(damaged_samples())
+
+
+def test_a_damaged_png_is_one_warning_of_a_real_build(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "conf.py").write_text("extensions = ['sphinx_palette']\n")
+    (source / "index.rst").write_text("Title\n=====\n\n.. palette:: broken.png\n")
+    (source / "broken.png").write_bytes(damaged_samples()[".png"])
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SPHINX_PALETTE_CACHE": str(tmp_path / "cache")},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "broken.png" in lines[0] and "PNG file that could not be decoded" in lines[0]
+    assert "[palette." in lines[0]
+
+
+def test_decoding_still_works_in_a_forked_child():
+    """libvips' worker threads do not survive fork(); decoding never starts them, so a child can decode."""
+    data = cv_encode(".png", three_colours(300, 400))
+    expected = extract_palette(data, 3).hexes
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        import signal
+
+        signal.alarm(20)
+        os.write(write, ",".join(extract_palette(data, 3).hexes).encode())
+        os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+    assert tuple(os.read(read, 1000).decode().split(",")) == expected
+    os.close(read)
+
+
+def test_pyramidal_tiff_is_read_from_a_small_level(monkeypatch):
+    rgb = three_colours(3000, 4000)
+    image = pyvips.Image.new_from_array(rgb).copy(interpretation="srgb")
+    for options in ({"pyramid": True, "tile": True}, {"pyramid": True, "tile": True, "subifd": True}):
+        data = image.tiffsave_buffer(compression="deflate", **options)
+        loads = spy_loads(monkeypatch)
+        decoded = decode_image(data, work_pixels=65_536)
+        level = loads[-1]
+        assert set(level) & {"page", "subifd"}, loads
+        assert (decoded.width, decoded.height) == (4000, 3000)
+        assert decoded.rgb.shape[0] * decoded.rgb.shape[1] >= 65_536 / 4
+        assert set(extract_palette(data, 3).hexes) == {"#dc1e28", "#1eb43c", "#1428c8"}
+        monkeypatch.undo()
+
+
+def test_large_webp_is_scaled_while_decoding(monkeypatch):
+    data = cv_encode(".webp", three_colours(2000, 3000), (cv2.IMWRITE_WEBP_QUALITY, 101))
+    loads = spy_loads(monkeypatch)
+    decoded = decode_image(data, work_pixels=65_536)
+    assert "scale" in loads[-1]
+    assert decoded.rgb.shape[0] * decoded.rgb.shape[1] < 6_000_000 / 4
+    assert (decoded.width, decoded.height) == (3000, 2000)
+
+
+def test_streamed_formats_that_must_hold_more_are_budgeted():
+    """An interlaced PNG, a progressive JPEG and a one-strip TIFF cannot be streamed row by row."""
+    rgb = three_colours(300, 400)  # 360 kB of 8-bit RGB
+    vips = pyvips.Image.new_from_array(rgb).copy(interpretation="srgb")
+    held_whole = {
+        "interlaced PNG": vips.pngsave_buffer(interlace=True),
+        "progressive JPEG": pil_encode(Image.fromarray(rgb), "JPEG", progressive=True),
+        "one-strip TIFF": pil_encode(Image.fromarray(rgb), "TIFF"),  # Pillow writes one strip
+    }
+    streamed = {
+        "PNG": vips.pngsave_buffer(),
+        "baseline JPEG": pil_encode(Image.fromarray(rgb), "JPEG"),
+        "TIFF in strips": vips.tiffsave_buffer(),  # libvips writes strips of a few rows
+    }
+    for name, data in held_whole.items():
+        with pytest.raises(PaletteError, match=r"over the decode budget of 300\.0 KiB"):
+            decode_image(data, work_pixels=1_000, max_bytes=300 * 1024)
+        assert len(decode_image(data, work_pixels=1_000).rgb), name
+    for name, data in streamed.items():
+        assert len(decode_image(data, work_pixels=1_000, max_bytes=300 * 1024).rgb), name

@@ -1,15 +1,20 @@
-"""Decode image bytes with OpenCV into 8-bit sRGB pixels and an opacity mask.
+"""Decode image bytes into 8-bit sRGB pixels and an opacity mask, within pixel and memory limits.
 
-Everything that is not an 8-bit RGB image (grey, 16-bit, float, alpha, palette) is normalised here, so the
-palette algorithm sees one kind of input. Nothing here knows about Sphinx.
+One decoder per format: JPEG, PNG, TIFF, WebP, GIF, HEIF and AVIF go through libvips (``decode_vips.py``:
+streamed, shrunk on load, ICC profiles applied by LittleCMS); everything else OpenCV reads (BMP, PNM/PAM,
+PFM, Radiance HDR, Sun raster, JPEG 2000) is decoded whole by OpenCV, after a memory estimate from its
+header. Everything that is not an 8-bit RGB image (grey, 16-bit, float, alpha, palette) is normalised here,
+so the palette algorithm sees one kind of input. Nothing here knows about Sphinx.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
-import math
 import re
 import struct
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -17,18 +22,31 @@ import imagesize
 import numpy as np
 
 from .colour import linear_to_srgb
+from .colour_tags import ColourTag, jp2_icc_profile, png_tags, to_linear_srgb
+from .decode_limits import (
+    DEFAULT_DECODE_BYTES,
+    DEFAULT_MAX_PIXELS,
+    SAMPLE_BYTES,
+    STREAMED_MAX_PIXELS,
+    check_budget,
+    check_pixel_limit,
+    opencv_bytes_per_pixel,
+    streamed_chunk_bytes,
+)
+from .decode_vips import (
+    STREAMED_FORMATS,
+    DamagedImage,
+    apply_icc_profile,
+    decode_sampled,
+    displayed_size,
+    open_header,
+    orient,
+    vips_format,
+)
 from .errors import PaletteError
 from .region import Region
 
-#: Images larger than this are refused before decoding, so a decompression bomb cannot exhaust memory.
-DEFAULT_MAX_PIXELS = 100_000_000
-
 _JPEG_MAGIC = b"\xff\xd8\xff"
-_REDUCED_JPEG_FLAGS = {
-    2: cv2.IMREAD_REDUCED_COLOR_2,
-    4: cv2.IMREAD_REDUCED_COLOR_4,
-    8: cv2.IMREAD_REDUCED_COLOR_8,
-}
 
 
 @dataclass(frozen=True)
@@ -91,34 +109,41 @@ def _other_header_dimensions(data: bytes) -> tuple[int, int] | None:
 def decode_image(
     data: bytes,
     *,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int | None = None,
     work_pixels: int | None = None,
     region: Region | None = None,
+    max_bytes: int = DEFAULT_DECODE_BYTES,
 ) -> DecodedImage:
-    """Decode ``data`` to 8-bit sRGB, refusing images over ``max_pixels`` before decoding them.
+    """Decode ``data`` to 8-bit sRGB, refusing, from the header, images over the pixel limit or the budget.
 
-    With ``work_pixels``, a large JPEG is decoded at a reduced scale (libjpeg's DCT scaling) as long as the
-    region of interest keeps at least half that many pixels. ``region`` crops the decoded pixels.
+    JPEG, PNG, TIFF and WebP are decoded by libvips in bounded memory (streamed, shrunk on load) and may have
+    up to `STREAMED_MAX_PIXELS`; every other format is decoded whole and may have up to
+    `DEFAULT_MAX_PIXELS`, and its estimated decoding memory must fit in ``max_bytes``. An explicit
+    ``max_pixels`` applies to every format. Embedded ICC profiles, CMYK, and PNG's colour chunks are
+    converted to sRGB.
+
+    With ``work_pixels``, only a regular grid of at least about that many pixels of the region of interest
+    is kept (JPEGs are shrunk on load by libjpeg's DCT scaling instead). ``region`` crops the image.
     Raises `PaletteError` for anything that is not a usable image.
     """
     if not data:
         raise PaletteError("the file is empty")
+    fmt = vips_format(data)
+    if fmt is not None:
+        try:
+            return _decode_vips(data, fmt, max_pixels, work_pixels, region, max_bytes)
+        except DamagedImage:
+            # libvips' own reason ("vipspng: libpng read error") would tell an author nothing more.
+            raise PaletteError(f"not a readable image ({describe_content(data)})") from None
     dimensions = image_dimensions(data)
     if dimensions is not None:
-        _check_pixel_limit(*dimensions, max_pixels)
-
-    scale = 1
-    is_jpeg = data.startswith(_JPEG_MAGIC)
-    if is_jpeg and dimensions is not None and work_pixels:
-        area = _region_area(region, *dimensions)
-        while scale < 8 and area / (2 * scale) ** 2 >= work_pixels / 2:
-            scale *= 2
+        check_pixel_limit(*dimensions, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
+        check_budget(*dimensions, dimensions[0] * dimensions[1] * opencv_bytes_per_pixel(data), max_bytes)
 
     buffer = np.frombuffer(data, dtype=np.uint8)
-    # JPEGs go through IMREAD_COLOR so that EXIF orientation is applied, as browsers show them.
-    flags = _REDUCED_JPEG_FLAGS.get(scale, cv2.IMREAD_COLOR) if is_jpeg else cv2.IMREAD_UNCHANGED
     try:
-        pixels = cv2.imdecode(buffer, flags)
+        with _opencv_quiet():
+            pixels = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
         raise PaletteError(f"the image data is damaged ({_first_line(exc)})") from None
     if pixels is None or pixels.size == 0:
@@ -126,20 +151,97 @@ def decode_image(
 
     height, width = pixels.shape[:2]
     if dimensions is None:
-        _check_pixel_limit(width, height, max_pixels)
-        dimensions = (width, height)
-    elif is_jpeg and scale == 1:
-        dimensions = (width, height)  # EXIF orientation may have swapped the axes
-
+        check_pixel_limit(width, height, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
     try:
         rgb, opaque = _to_rgb8(pixels)
     except cv2.error as exc:  # an odd layout the decoder produced; never let OpenCV's exception escape
         raise PaletteError(f"unsupported pixel layout ({_first_line(exc)})") from None
+    del pixels
+    profile = jp2_icc_profile(data)
+    if profile is not None and (managed := apply_icc_profile(rgb, profile)) is not None:
+        rgb = managed
     if region is not None and not region.is_full:
-        full_width, full_height = _oriented(dimensions, width, height)
-        rgb, opaque = _crop(rgb, opaque, _scaled_box(region, full_width, full_height, width, height))
+        try:
+            rgb, opaque = _crop(rgb, opaque, region.box(width, height))
+        except ValueError as exc:
+            raise PaletteError(str(exc)) from None
     _check_opaque(opaque)
-    return DecodedImage(rgb=rgb, opaque=opaque, width=dimensions[0], height=dimensions[1])
+    return DecodedImage(rgb=rgb, opaque=opaque, width=width, height=height)
+
+
+def _decode_vips(
+    data: bytes,
+    fmt: str,
+    max_pixels: int | None,
+    work_pixels: int | None,
+    region: Region | None,
+    max_bytes: int,
+) -> DecodedImage:
+    header = open_header(data, fmt)
+    width, height = header.width, header.height
+    streamed = fmt in STREAMED_FORMATS
+    if max_pixels is None:
+        max_pixels = STREAMED_MAX_PIXELS if streamed else DEFAULT_MAX_PIXELS
+    check_pixel_limit(width, height, max_pixels)
+    per_pixel = header.bands * SAMPLE_BYTES.get(header.format, 8)
+    if not streamed:
+        check_budget(width, height, width * height * (2 * per_pixel + 4), max_bytes)  # frame + our copy
+    elif not work_pixels:
+        check_budget(width, height, width * height * (per_pixel + 4), max_bytes)  # every pixel is kept
+    else:
+        sample_bytes = SAMPLE_BYTES.get(header.format, 8)
+        chunk = streamed_chunk_bytes(data, fmt, width, header.bands, sample_bytes, height)
+        check_budget(width, height, chunk, max_bytes)
+    tags = png_tags(data) if fmt == "png" else None
+    sampled = decode_sampled(
+        data, fmt, header, work_pixels=work_pixels, region=region, use_profile=tags is None or tags.use_icc
+    )
+    array = sampled.array
+    if tags is not None and tags.tag is not None and not sampled.colour_managed:
+        array = _apply_tag(array, tags.tag)
+    if array.shape[2] in (3, 4):
+        array = array[:, :, [2, 1, 0, 3][: array.shape[2]]]  # _to_rgb8 takes OpenCV's BGR(A) order
+    rgb, opaque = _to_rgb8(np.ascontiguousarray(array))
+    rgb = orient(rgb, sampled.orientation)
+    opaque = None if opaque is None else orient(opaque, sampled.orientation)
+    _check_opaque(opaque)
+    shown = displayed_size(width, height, sampled.orientation)
+    return DecodedImage(rgb=rgb, opaque=opaque, width=shown[0], height=shown[1])
+
+
+def _apply_tag(array: np.ndarray, tag: ColourTag) -> np.ndarray:
+    """Code values → linear-light float (which `_to_uint8` encodes as sRGB), alpha kept as coverage."""
+    peak = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype)
+    if peak is None:
+        return array
+    colour_bands = 3 if array.shape[2] >= 3 else 1
+    linear = to_linear_srgb(array[:, :, :colour_bands] / peak, tag)
+    if array.shape[2] > colour_bands:
+        linear = np.concatenate([linear, array[:, :, -1:] / peak], axis=2)
+    return linear.astype(np.float32)
+
+
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_saved_level = 0
+
+
+@contextlib.contextmanager
+def _opencv_quiet() -> Iterator[None]:
+    """Silence OpenCV's log while it decodes: a damaged file is reported once, as our `PaletteError`."""
+    global _quiet_depth, _saved_level
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _saved_level = cv2.utils.logging.getLogLevel()
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                cv2.utils.logging.setLogLevel(_saved_level)
 
 
 def normalise_array(array: np.ndarray, region: Region | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -208,46 +310,6 @@ _SIGNATURES = (
     ("HEIF", lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"heic", b"heix", b"mif1", b"msf1")),
     ("BMP", lambda d: d.startswith(b"BM")),
 )
-
-
-def _check_pixel_limit(width: int, height: int, max_pixels: int) -> None:
-    if width * height > max_pixels:
-        raise PaletteError(
-            f"the image is {width}×{height} = {width * height / 1e6:.1f} megapixels, over the limit of "
-            f"{max_pixels / 1e6:g} megapixels"
-        )
-
-
-def _region_area(region: Region | None, width: int, height: int) -> int:
-    if region is None or region.is_full:
-        return width * height
-    try:
-        _, _, w, h = region.box(width, height)
-    except ValueError:
-        return width * height  # reported properly once the image is decoded
-    return w * h
-
-
-def _oriented(dimensions: tuple[int, int], width: int, height: int) -> tuple[int, int]:
-    """Full-size dimensions in the orientation of the decoded pixels (EXIF rotation may swap them)."""
-    full_width, full_height = dimensions
-    if (full_width >= full_height) != (width >= height) and full_width != full_height:
-        return full_height, full_width
-    return full_width, full_height
-
-
-def _scaled_box(
-    region: Region, full_width: int, full_height: int, width: int, height: int
-) -> tuple[int, int, int, int]:
-    try:
-        x, y, w, h = region.box(full_width, full_height)
-    except ValueError as exc:
-        raise PaletteError(str(exc)) from None
-    sx, sy = width / full_width, height / full_height
-    x0, y0 = math.floor(x * sx), math.floor(y * sy)
-    x1 = max(x0 + 1, min(width, math.ceil((x + w) * sx)))
-    y1 = max(y0 + 1, min(height, math.ceil((y + h) * sy)))
-    return x0, y0, x1 - x0, y1 - y0
 
 
 def _to_rgb8(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

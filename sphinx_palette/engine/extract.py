@@ -20,7 +20,7 @@ from .region import Region, parse_region
 from .selection import EMPHASES
 
 #: Bumped whenever the same input may give a different palette; part of every cache key.
-ENGINE_VERSION = "6"
+ENGINE_VERSION = "7"
 
 MAX_COLORS = 256
 
@@ -38,7 +38,7 @@ def extract_palette(
     sort: str = "share",
     seed: int = 0,
     region: str | Region | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int | None = None,
     emphasis: str = "balanced",
 ) -> Palette:
     """Extract the ``colors`` most representative colours of an image.
@@ -56,8 +56,10 @@ def extract_palette(
         Seed of the k-means initialisation. The same input and parameters give the same palette.
     region : str or Region, optional
         Part of the image to use, in IIIF region syntax (``"pct:10,10,80,80"``, ``"x,y,w,h"``, ``"square"``).
-    max_pixels : int, default 100_000_000
-        Images with more pixels are refused before they are decoded.
+    max_pixels : int, optional
+        Images with more pixels are refused before they are decoded. By default 2,000,000,000 for JPEG,
+        PNG, TIFF and WebP, which are decoded in bounded memory, and 100,000,000 for every other format
+        and for arrays.
 
     Returns
     -------
@@ -79,7 +81,9 @@ def extract_palette(
     colors = _check_parameters(colors, sort, seed)
     if emphasis not in EMPHASES:
         raise PaletteError(f"emphasis must be one of {', '.join(EMPHASES)}; got {emphasis!r}")
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 1:
+    if max_pixels is not None and (
+        isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 1
+    ):
         raise PaletteError(f"max_pixels must be a positive integer, got {max_pixels!r}")
     if isinstance(region, str):
         try:
@@ -105,9 +109,10 @@ def _check_parameters(colors: int, sort: str, seed: int) -> int:
 
 
 def _load(
-    image: bytes | str | os.PathLike[str] | np.ndarray, region: Region | None, max_pixels: int
+    image: bytes | str | os.PathLike[str] | np.ndarray, region: Region | None, max_pixels: int | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     if isinstance(image, np.ndarray):
+        max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
         if image.dtype != np.uint8:
             raise PaletteError(f"arrays must be uint8 RGB(A), got dtype {image.dtype}")
         if image.ndim >= 2 and image.shape[0] * image.shape[1] > max_pixels:

@@ -1,0 +1,167 @@
+"""Decode benchmark: today's OpenCV path against the libvips path the engine now takes.
+
+For each case an image is generated once (in bounded memory, by libvips) under ``--workdir``; then each path
+decodes it in a fresh process, so peak RSS (``ru_maxrss``, which includes the interpreter and the imported
+libraries) belongs to that path alone. Times are the fastest of ``--repeat`` decodes in that process.
+
+* ``opencv``: what the engine did before libvips: the file's bytes to `cv2.imdecode` (JPEGs at the same
+  reduced DCT scale, with ``IMREAD_REDUCED_COLOR_N``; other formats whole, ``IMREAD_UNCHANGED``), then
+  normalised to 8-bit RGB and sampled on the same kind of grid.
+* ``engine``: `sphinx_palette.engine.decode.decode_image` as `extract_palette` calls it (``work_pixels``),
+  plus, separately, the whole `extract_palette` (decode + clustering).
+
+Usage::
+
+    python benchmarks/decode.py --workdir /tmp/decode-bench [--cases jpeg24 png100x16 png500 tiff500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CASES = {
+    # name: (format, width, height, description)
+    "jpeg24": ("jpg", 6000, 4000, "24 MP photo-like JPEG, quality 90"),
+    "png100x16": ("png", 10000, 9999, "99.99 MP 16-bit RGBA PNG"),
+    "png500": ("png", 25000, 20000, "500 MP 8-bit RGB PNG"),
+    "tiff500": ("tif", 25000, 20000, "500 MP 8-bit RGB TIFF, deflate, strips"),
+}
+MODES = ["read", "opencv", "engine", "palette"]
+
+
+def generate(case: str, directory: Path) -> Path:
+    """Write the case's image (once) with libvips, which streams it: no full frame is ever in memory."""
+    import pyvips
+
+    fmt, width, height, _ = CASES[case]
+    path = directory / f"{case}.{fmt}"
+    if path.exists():
+        return path
+    xy = pyvips.Image.xyz(width, height)
+    x, y = xy[0], xy[1]
+    # Gradients across the frame plus a band pattern: compressible, yet every row differs.
+    red = x * (255.0 / width)
+    green = y * (255.0 / height)
+    blue = ((x + y) / 37 % 64) * 2 + 60
+    image = red.bandjoin([green, blue])
+    if case == "jpeg24":
+        image = (image + pyvips.Image.gaussnoise(width, height, sigma=6)).cast("uchar")
+        image.copy(interpretation="srgb").jpegsave(str(path), Q=90)
+    elif case == "png100x16":
+        alpha = pyvips.Image.black(width, height) + 65535
+        image = (image * 257).bandjoin(alpha).cast("ushort").copy(interpretation="rgb16")
+        image.pngsave(str(path), compression=6)
+    elif fmt == "png":
+        image.cast("uchar").copy(interpretation="srgb").pngsave(str(path), compression=6)
+    else:
+        image.cast("uchar").copy(interpretation="srgb").tiffsave(str(path), compression="deflate")
+    return path
+
+
+def measure(mode: str, path: Path, repeat: int) -> dict[str, object]:
+    """Decode ``path`` ``repeat`` times with ``mode``; the fastest time and this process's peak RSS."""
+    import numpy as np
+
+    from sphinx_palette.engine.extract import DECODE_PIXELS, WORK_PIXELS, extract_palette
+
+    times = []
+    shape: tuple[int, ...] = ()
+    for _ in range(repeat):
+        started = time.perf_counter()
+        data = path.read_bytes()
+        if mode == "opencv":
+            shape = _opencv_decode(data, DECODE_PIXELS, WORK_PIXELS)
+        elif mode == "engine":
+            from sphinx_palette.engine.decode import decode_image
+
+            shape = decode_image(data, work_pixels=DECODE_PIXELS).rgb.shape
+        elif mode == "palette":
+            shape = (len(extract_palette(data, 5)),)
+        # "read": the imports and reading the file, the floor of every peak
+        times.append(time.perf_counter() - started)
+        del data
+    return {"seconds": min(times), "peak_rss_mb": round(_peak_mb()), "shape": list(np.array(shape).tolist())}
+
+
+def _peak_mb() -> float:
+    """This process's peak RSS: ``VmHWM``, as Linux keeps ``ru_maxrss`` of the parent across exec."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _opencv_decode(data: bytes, decode_pixels: int, work_pixels: int) -> tuple[int, ...]:
+    import math
+
+    import cv2
+    import imagesize
+    import numpy as np
+
+    from sphinx_palette.engine.decode import _to_rgb8
+
+    width, height = imagesize.get(data)
+    flags = cv2.IMREAD_UNCHANGED
+    if data.startswith(b"\xff\xd8\xff"):
+        scale = 1
+        while scale < 8 and width * height / (2 * scale) ** 2 >= decode_pixels / 2:
+            scale *= 2
+        flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4}.get(
+            scale, cv2.IMREAD_REDUCED_COLOR_8
+        )
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    rgb, _ = _to_rgb8(pixels)
+    del pixels
+    step = max(1, math.ceil(math.sqrt(rgb.shape[0] * rgb.shape[1] / work_pixels)))
+    return tuple(np.ascontiguousarray(rgb[step // 2 :: step, step // 2 :: step]).shape)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/sphinx-palette-decode-bench"))
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=MODES)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--measure", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure[0], Path(args.measure[1]), args.repeat)))
+        return
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print("| case | file | path | best time (s) | peak RSS (MB) | sampled shape |")
+    print("|---|---|---|---|---|---|")
+    for case in args.cases:
+        path = generate(case, args.workdir)
+        size = f"{path.stat().st_size / 1e6:.1f} MB"
+        for mode in args.modes:
+            done = subprocess.run(
+                [sys.executable, __file__, "--repeat", str(args.repeat), "--measure", mode, str(path)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                reason = (done.stderr.strip().splitlines() or ["failed"])[-1][:80]
+                print(f"| {CASES[case][3]} | {size} | {mode} | failed: {reason} | | |")
+                continue
+            result = json.loads(done.stdout)
+            print(
+                f"| {CASES[case][3]} | {size} | {mode} | {result['seconds']:.3f} | {result['peak_rss_mb']} |"
+                f" {result['shape']} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
