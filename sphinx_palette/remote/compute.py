@@ -66,12 +66,9 @@ def compute(task: ComputeTask) -> Computed:
 
 
 def _hint(content_type: str | None, message: str) -> str:
-    """`` (the server said text/html)`` when what was sent is not an image and the message is silent on it."""
+    """`` (the server said text/html)`` when what was sent is not labelled as an image."""
     if not content_type or content_type.startswith("image/"):
         return ""
     said = f"the server said {content_type}"
-    # The engine recognises some non-images itself ("an HTML page"); saying it twice reads badly.
-    recognised = content_type.rpartition("/")[2].upper()
-    if said in message or recognised in message:
-        return ""
-    return f" ({said})"
+    # Decided from the content type alone, never from another module's wording of its message.
+    return "" if said in message else f" ({said})"

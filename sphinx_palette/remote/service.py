@@ -55,8 +55,8 @@ class PaletteRequest:
 class PaletteResult:
     """A palette, or why there is none, with what is known of where it came from.
 
-    ``origin`` is ``"computed"``, ``"cache"`` or ``"failed"``. ``error`` / ``subtype`` describe a failure;
-    ``repeated`` marks a failure already reported for an earlier use of the same URL. ``notices`` are
+    ``origin`` is ``"computed"``, ``"cache"`` or ``"failed"``. ``error`` / ``subtype`` describe a failure
+    (a URL that failed once gives the same failure for every later use in the build). ``notices`` are
     ``(subtype, message)`` pairs worth a warning even though a palette was found (a stale copy was used).
     """
 
@@ -64,7 +64,6 @@ class PaletteResult:
     origin: str = "failed"
     error: str | None = None
     subtype: str | None = None
-    repeated: bool = False
     notices: list[tuple[str, str]] = field(default_factory=list)
     image_url: str | None = None
     manifest_url: str | None = None
@@ -79,10 +78,9 @@ class PaletteResult:
 class SourceFailure(Exception):
     """A failure with the warning subtype it belongs to (``fetch``, ``offline``, ``iiif``, ``image``, ...)."""
 
-    def __init__(self, subtype: str, message: str, *, repeated: bool = False) -> None:
+    def __init__(self, subtype: str, message: str) -> None:
         super().__init__(message)
         self.subtype = subtype
-        self.repeated = repeated
 
 
 class PaletteService:
@@ -155,7 +153,7 @@ class PaletteService:
         failure_key = f"{url}#{request.canvas}#{request.region}"
         if failure_key in self._failures:
             subtype, message = self._failures[failure_key]
-            return Prepared(PaletteResult(error=message, subtype=subtype, repeated=True))
+            return Prepared(PaletteResult(error=message, subtype=subtype))
         result = PaletteResult()
         # One deadline for the whole chain (manifest, info.json, image): palette_timeout bounds the image.
         deadline = time.monotonic() + self.fetch_settings.timeout
@@ -164,7 +162,6 @@ class PaletteService:
         except SourceFailure as exc:
             self._failures[failure_key] = (exc.subtype, str(exc))
             result.error, result.subtype, result.origin = str(exc), exc.subtype, "failed"
-            result.repeated = exc.repeated
             return Prepared(result)
 
     def prepare_bytes(
@@ -268,7 +265,7 @@ class PaletteService:
                 "offline", f"offline build and no cached copy of {redact_url(url)}; build once online first"
             )
         elif url in self._fetch_failures:
-            raise SourceFailure("fetch", self._fetch_failures[url], repeated=True)
+            raise SourceFailure("fetch", self._fetch_failures[url])
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise SourceFailure(
