@@ -40,6 +40,7 @@ from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteService
 from ..remote.urls import add_redacted_params, redact_url
 from ..settings import PaletteConfig
+from ..site_export import EXPORT_PATH
 from ..warning_kinds import WARNING_TYPE, Subtype
 from . import site
 from .collect import Collected, Target, Use, resolve_all
@@ -167,7 +168,7 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
         # so the last full build's palettes.json is kept.
         partial = any(f.src_uri not in self.read for f in files.documentation_pages())
         if self.settings.export and not partial:
-            self.outputs[site.EXPORT_PATH] = site.export_json(config.site_name, records)
+            self.outputs[EXPORT_PATH] = site.export_json(config.site_name, records)
         elif self.settings.export:
             log.info("palette: --dirty build, so _static/palettes.json is not rewritten")
         return env

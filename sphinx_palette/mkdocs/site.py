@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import posixpath
 import re
@@ -16,18 +15,19 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
+from ..engine import Swatch
 from ..engine.colour import hex_to_rgb
 from ..engine.exports import gpl_text, json_text
 from ..engine.names import describe
+from ..engine.palette import rounded_share
 from ..options import IndexOptions
 from ..remote.urls import redact_url
 from ..settings import PaletteConfig
+from ..site_export import export_entry, export_text
 from .collect import Use
 from .html import IndexEntry, PaletteView, SwatchView, index_html, palette_html, placeholder_html
 
 #: Where the site's palettes go, as in the Sphinx extension (one address for both editions of a site).
-EXPORT_PATH = "_static/palettes.json"
-EXPORT_FORMAT = 1
 DOWNLOAD_DIR = "_palettes"
 
 _TAG = re.compile(r"<[^>]+>")
@@ -220,36 +220,26 @@ class SiteWriter:
 
 def export_json(project: str, records: list[Record]) -> str:
     """``palettes.json``: every palette of the site, in the Sphinx extension's format (same schema)."""
-    palettes = [
-        {
-            "page": r.page,
-            "docname": r.docname,
-            "anchor": r.anchor,
-            "title": r.title,
-            "source": r.source,
-            "credit": r.credit,
-            "manifest": r.manifest,
-            "swatches": [
-                {
-                    "hex": s.hex,
-                    "rgb": list(hex_to_rgb(s.hex)),
-                    "share": s.share,
-                    "name": s.name,
-                    "family": s.family,
-                }
-                for s in r.swatches
-            ],
-        }
+    entries = (
+        export_entry(
+            page=r.page,
+            docname=r.docname,
+            anchor=r.anchor,
+            title=r.title,
+            source=r.source,
+            credit=r.credit,
+            manifest=r.manifest,
+            swatches=(Swatch(hex_to_rgb(s.hex), s.share) for s in r.swatches),
+        )
         for r in records
-    ]
-    document = {"format": EXPORT_FORMAT, "project": project, "palettes": palettes}
-    return json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    )
+    return export_text(project, entries)
 
 
 def _swatch(hex_code: str, rgb: tuple[int, int, int], share: float) -> SwatchView:
-    """A swatch as shown, its share kept to 6 decimals as the Sphinx extension keeps it."""
+    """A swatch as shown, its share rounded by the one rule every output follows."""
     named = describe(rgb)
-    return SwatchView(hex_code, float(f"{share:.6f}"), named.name, named.family)
+    return SwatchView(hex_code, rounded_share(share), named.name, named.family)
 
 
 def _plain(html: str) -> str:

@@ -7,7 +7,6 @@ documents whose remote images are due for a check.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -17,17 +16,16 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
+from ..engine import Swatch
 from ..engine.names import describe
 from ..remote.service import PaletteResult
 from ..remote.urls import is_url, redact_url
 from ..settings import PaletteConfig
+from ..site_export import EXPORT_PATH, export_entry, export_text
 from ..warning_kinds import Subtype
 from .envdata import PaletteEnvData, PaletteRecord, RequestRecord, SwatchRecord
 
 logger = logging.getLogger(__name__)
-
-EXPORT_PATH = "_static/palettes.json"
-EXPORT_FORMAT = 1
 
 
 def record(docname: str, request: RequestRecord, result: PaletteResult) -> PaletteRecord:
@@ -132,23 +130,19 @@ def export_json(app: Sphinx, exception: Exception | None) -> None:
         return
     if not PaletteConfig.from_sphinx(app.config).export:
         return
-    palettes = []
-    for r in site_palettes(app.env):
-        palettes.append(
-            {
-                "page": app.builder.get_target_uri(r.docname),
-                "docname": r.docname,
-                "anchor": r.anchor,
-                "title": r.title,
-                "source": r.source,
-                "credit": r.credit,
-                "manifest": r.manifest,
-                "swatches": [s.as_json() for s in r.swatches],
-            }
+    entries = (
+        export_entry(
+            page=app.builder.get_target_uri(r.docname),
+            docname=r.docname,
+            anchor=r.anchor,
+            title=r.title,
+            source=r.source,
+            credit=r.credit,
+            manifest=r.manifest,
+            swatches=(Swatch(s.rgb, s.share) for s in r.swatches),
         )
+        for r in site_palettes(app.env)
+    )
     path = Path(app.outdir, EXPORT_PATH)
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"format": EXPORT_FORMAT, "project": app.config.project, "palettes": palettes}
-    path.write_text(
-        json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    path.write_text(export_text(app.config.project, entries), encoding="utf-8")
