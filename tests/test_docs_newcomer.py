@@ -13,11 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_readme_says_what_the_project_is_and_how_to_use_it_before_contributor_commands() -> None:
+def test_readme_says_what_the_project_is_then_starts_with_the_two_set_up_commands() -> None:
+    # House rule: the README starts with the two commands that do all set-up (build the example site, run
+    # the tests); one paragraph saying what the project is comes first, and how to use it right after them.
     first_command = README.index("python3 -m venv .venv")
     assert README.index("puts the colours of an image into your documentation") < first_command
-    assert README.index("## Install and use") < README.index("## Development") < first_command
-    assert 'extensions = ["sphinx_palette"]' in README[:first_command]
+    commands = [line for line in README.splitlines() if line.startswith("python3 -m venv .venv")]
+    assert "sphinx-build -W -b html example_site" in commands[0] and "python -m pytest" in commands[1]
+    assert first_command < README.index("## Install and use") < README.index("## Development")
+    assert 'extensions = ["sphinx_palette"]' in README[README.index("## Install and use") :]
 
 
 def test_readme_test_command_is_what_ci_runs() -> None:
