@@ -20,14 +20,10 @@ from urllib.parse import unquote, urlsplit
 from ..engine import SORTS
 from ..engine.region import parse_region
 from ..remote.batch import BatchOptions
-from ..settings import MAX_DIRECTIVE_COLORS, SETTINGS, PaletteConfig
-from .common import PROG, add_emphasis_argument, region_argument
-from .extract import _setting_type, default_cache_dir
+from ..settings import MAX_DIRECTIVE_COLORS, PaletteConfig
+from .common import PROG, add_emphasis_argument, add_limit_arguments, default_cache_dir, region_argument
 
 EXIT_OK, EXIT_FAILED_ROWS, EXIT_USAGE, EXIT_CLUSTER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-_TIMEOUT = next(s for s in SETTINGS if s.name == "timeout")
-_MAX_BYTES = next(s for s in SETTINGS if s.name == "max_bytes")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -73,10 +69,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--offline", action="store_true", help="cached copies only, no network")
-    parser.add_argument("--timeout", type=_setting_type(_TIMEOUT), default=_TIMEOUT.default, metavar="S")
-    parser.add_argument(
-        "--max-bytes", type=_setting_type(_MAX_BYTES), default=_MAX_BYTES.default, metavar="N"
-    )
+    add_limit_arguments(parser)
     parser.add_argument(
         "--workers", type=_positive, metavar="N", help="processes computing palettes (default: CPU count)"
     )

@@ -6,12 +6,15 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from ..engine import EMPHASES, MAX_COLORS
 from ..engine.region import parse_region
+from ..settings import SETTINGS, Setting
 
 PROG = "sphinx-palette"
+_SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 
 def colour_count(text: str) -> int:
@@ -71,4 +74,46 @@ def add_emphasis_argument(parser: argparse.ArgumentParser) -> None:
         choices=EMPHASES,
         default="balanced",
         help="balanced: areas and accents (default); coverage: least colour error; vivid: accents first",
+    )
+
+
+def default_cache_dir() -> Path:
+    """The user cache directory (``platformdirs``), e.g. ``~/.cache/sphinx-palette`` on Linux."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("sphinx-palette", appauthor=False))
+
+
+def setting_type(setting: Setting) -> Callable[[str], object]:
+    """argparse type: a value of a `Setting`, parsed and checked as ``-D palette_<name>=...`` is."""
+
+    def parse(text: str) -> object:
+        try:
+            value = setting.parse(text)
+        except ValueError:
+            value = text
+        if not setting.accepts(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not valid (expected {setting.expected})")
+        return value
+
+    return parse
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--timeout`` and ``--max-bytes``, checked as the timeout and max_bytes settings are."""
+    timeout = _SETTINGS_BY_NAME["timeout"]
+    max_bytes = _SETTINGS_BY_NAME["max_bytes"]
+    parser.add_argument(
+        "--timeout",
+        type=setting_type(timeout),
+        default=timeout.default,
+        metavar="S",
+        help=f"seconds for one remote image, IIIF documents included (default {timeout.default})",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=setting_type(max_bytes),
+        default=max_bytes.default,
+        metavar="N",
+        help=f"largest download accepted, in bytes (default {max_bytes.default})",
     )

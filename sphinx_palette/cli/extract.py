@@ -26,11 +26,15 @@ from ..remote.cache import PaletteCache
 from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteResult, PaletteService
 from ..remote.urls import is_url, redact_url
-from ..settings import MAX_DIRECTIVE_COLORS, SETTINGS, PaletteConfig, Setting
-from .common import PROG, add_emphasis_argument, native_stderr_silenced, region_argument
-
-_TIMEOUT = next(s for s in SETTINGS if s.name == "timeout")
-_MAX_BYTES = next(s for s in SETTINGS if s.name == "max_bytes")
+from ..settings import MAX_DIRECTIVE_COLORS, PaletteConfig
+from .common import (
+    PROG,
+    add_emphasis_argument,
+    add_limit_arguments,
+    default_cache_dir,
+    native_stderr_silenced,
+    region_argument,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -74,43 +78,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="never use the network: cached copies only (also SPHINX_PALETTE_OFFLINE=1)",
     )
-    parser.add_argument(
-        "--timeout",
-        type=_setting_type(_TIMEOUT),
-        default=_TIMEOUT.default,
-        metavar="S",
-        help=f"seconds for one remote image, IIIF documents included (default {_TIMEOUT.default})",
-    )
-    parser.add_argument(
-        "--max-bytes",
-        type=_setting_type(_MAX_BYTES),
-        default=_MAX_BYTES.default,
-        metavar="N",
-        help=f"largest download accepted, in bytes (default {_MAX_BYTES.default})",
-    )
+    add_limit_arguments(parser)
     parser.set_defaults(run=_run_extract)
-
-
-def default_cache_dir() -> Path:
-    """The user cache directory (``platformdirs``), e.g. ``~/.cache/sphinx-palette`` on Linux."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("sphinx-palette", appauthor=False))
-
-
-def _setting_type(setting: Setting) -> Callable[[str], object]:
-    """argparse type: a value of a `Setting`, parsed and checked as ``-D palette_<name>=...`` is."""
-
-    def parse(text: str) -> object:
-        try:
-            value = setting.parse(text)
-        except ValueError:
-            value = text
-        if not setting.accepts(value):
-            raise argparse.ArgumentTypeError(f"{text!r} is not valid (expected {setting.expected})")
-        return value
-
-    return parse
 
 
 def _run_extract(args: argparse.Namespace) -> int:
