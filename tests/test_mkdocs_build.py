@@ -309,3 +309,24 @@ def test_serve_reloads_and_dirty_builds_compute_nothing(project, tmp_path, caplo
     assert summary_of(log) == (1, 0, 1, 0)
     assert "palettes.json is not rewritten" in log
     assert exported.read_text() == first
+
+
+def test_emphasis_option_and_plugin_setting_are_the_engines(project):
+    macaws = Path(__file__).resolve().parent.parent / "example_site" / "images" / "macaws.jpg"
+    (project.root / "docs" / "img" / "macaws.jpg").write_bytes(macaws.read_bytes())
+    project.write(
+        "emphasis.md",
+        "# Emphasis\n\n```{palette} img/macaws.jpg\n:emphasis: coverage\n```\n\n"
+        "```{palette} img/macaws.jpg\n```\n",
+    )
+    project.configure(emphasis="vivid")
+    done = project.build(strict=True)
+    assert done.returncode == 0, done.stderr
+    option, setting = swatches(project.html("emphasis/index.html"))
+    data = macaws.read_bytes()
+    assert [h for h, _ in option] == list(extract_palette(data, 5, emphasis="coverage").hexes)
+    assert [h for h, _ in setting] == list(extract_palette(data, 5, emphasis="vivid").hexes)
+    assert option != setting
+    project.configure(emphasis="loud")
+    refused = project.build()
+    assert refused.returncode != 0 and "emphasis" in refused.stderr
