@@ -557,7 +557,17 @@ def test_a_damaged_png_is_one_warning_of_a_real_build(tmp_path):
     (source / "index.rst").write_text("Title\n=====\n\n.. palette:: broken.png\n")
     (source / "broken.png").write_bytes(damaged_samples()[".png"])
     done = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-q",
+            "-b",
+            "html",
+            str(source),
+            str(tmp_path / "out"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

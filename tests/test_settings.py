@@ -120,7 +120,19 @@ def _build(tmp_path: Path, *arguments: str) -> tuple[subprocess.CompletedProcess
         (source / "index.rst").write_text("Title\n=====\n\nText.\n", encoding="utf-8")
     out = tmp_path / "out"
     done = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", *arguments, str(source), str(out)],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-q",
+            "-E",
+            "-b",
+            "html",
+            *arguments,
+            str(source),
+            str(out),
+        ],
         capture_output=True,
         text=True,
         check=False,
