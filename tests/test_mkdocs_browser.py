@@ -23,6 +23,7 @@ EDITION = ROOT / "example_site" / "mkdocs"
 # The same fixtures as the Sphinx edition's browser tests; `site` below is this edition's.
 browser = test_browser.browser
 base_url = test_browser.base_url
+page = test_browser.page
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +42,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(work / "mkdocs.yml")]
     subprocess.run(command, check=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     return work / "site"
-
-
-@pytest.fixture
-def page(browser, base_url):
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
-    opened = context.new_page()
-    yield opened
-    context.close()
 
 
 def test_clicking_a_swatch_copies_its_hex(page) -> None:
