@@ -1,0 +1,198 @@
+"""The bytes of a URL through the cache: fresh within the TTL, revalidated after, stale if a refresh fails.
+
+`CachedFetcher` is the remote half of the palette service. It keeps one HTTP session per thread, lets one
+thread at a time fetch a given URL (a manifest shared by many canvases is fetched once, then cached),
+remembers the URLs that failed in this build, and honours offline mode, the per-host gate and the deadline
+of the whole chain (manifest, info.json, image).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from .cache import PaletteCache, RemoteRecord, content_hash, is_cacheable
+from .fetch import FetchError, FetchSettings, fetch, make_session
+from .politeness import HostGate
+from .service_model import PaletteResult, SourceFailure, note_checked
+from .urls import redact_url
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["JSON_ACCEPT", "CachedFetcher", "parse_json"]
+
+#: Sent when a IIIF document is expected, for servers that negotiate between JSON-LD and HTML.
+JSON_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
+
+
+class CachedFetcher:
+    """Bytes of URLs from the cache within ``remote_ttl`` (or offline), else by a (conditional) request.
+
+    ``store`` runs a cache write, keeping the first failure for the caller to report; ``gate`` may be
+    replaced after construction (a cluster-wide gate, say).
+    """
+
+    def __init__(
+        self,
+        cache: PaletteCache,
+        fetch_settings: FetchSettings,
+        *,
+        remote_ttl: float,
+        offline: bool,
+        clock: Callable[[], float],
+        gate: HostGate,
+        store: Callable[[Callable[[], object]], None],
+    ) -> None:
+        self.cache = cache
+        self.fetch_settings = fetch_settings
+        self.remote_ttl = remote_ttl
+        self.offline = offline
+        self.clock = clock
+        self.gate = gate
+        self._store = store
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+        self._url_locks: dict[str, threading.Lock] = {}
+        # Fetched URLs that failed: neither fetched again nor reported again, whichever directive uses them.
+        self._fetch_failures: dict[str, str] = {}
+
+    def get(
+        self, url: str, result: PaletteResult, deadline: float, accept: str | None = None
+    ) -> tuple[bytes, str | None]:
+        """Bytes and content type of ``url``, noting on ``result`` when they were checked; raises
+        `SourceFailure`. ``deadline`` is a `time.monotonic` instant."""
+        # One thread per URL at a time: a manifest shared by many canvases is fetched once, then cached.
+        with self._url_lock(url):
+            return self._get_locked(url, result, deadline, accept)
+
+    def get_json(self, url: str, result: PaletteResult, deadline: float) -> object:
+        """The parsed JSON document at ``url``; raises `SourceFailure`."""
+        return parse_json(url, self.get(url, result, deadline, accept=JSON_ACCEPT)[0])
+
+    def close(self) -> None:
+        """Close pooled HTTP connections; the fetcher stays usable and reconnects when needed."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+            self._local = threading.local()
+        for session in sessions:
+            session.close()
+
+    def _get_locked(
+        self, url: str, result: PaletteResult, deadline: float, accept: str | None
+    ) -> tuple[bytes, str | None]:
+        record = self.cache.get_remote(url)
+        cached = self.cache.get_blob(record.blob) if record else None
+        now = self.clock()
+        if record and cached is not None:
+            # A URL that already failed in this build: its cached copy, reported (as stale) once.
+            if self.offline or url in self._fetch_failures or now - record.checked_at < self.remote_ttl:
+                note_checked(result, record.checked_at)
+                return cached, record.content_type
+        elif self.offline:
+            raise SourceFailure(
+                "offline", f"offline build and no cached copy of {redact_url(url)}; build once online first"
+            )
+        elif url in self._fetch_failures:
+            raise SourceFailure("fetch", self._fetch_failures[url])
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise SourceFailure(
+                "fetch",
+                f"gave up before fetching {redact_url(url)}: the {self.fetch_settings.timeout:g} s allowed "
+                "for this image went on the IIIF documents before it",
+            )
+        try:
+            with self.gate.slot(url):
+                response = fetch(
+                    url,
+                    replace(
+                        self.fetch_settings,
+                        timeout=min(deadline - time.monotonic(), self.fetch_settings.timeout),
+                    ),
+                    etag=record.etag if cached is not None and record else None,
+                    last_modified=record.last_modified if cached is not None and record else None,
+                    session=self._get_session(),
+                    accept=accept,
+                    gate=self.gate,
+                )
+        except FetchError as exc:
+            self._fetch_failures[url] = str(exc)
+            if record and cached is not None:
+                age = _describe_age(now - record.checked_at)
+                result.notices.append(
+                    (
+                        "stale",
+                        f"could not refresh {exc.url} ({exc.reason}); using the stale copy cached {age}",
+                    )
+                )
+                note_checked(result, record.checked_at)
+                return cached, record.content_type
+            raise SourceFailure("fetch", str(exc)) from None
+        if response.status == 304 and record and cached is not None:
+            refreshed = _replace_checked(record, now, response.etag, response.last_modified)
+            self._store(lambda: self.cache.put_remote(refreshed))
+            note_checked(result, now)
+            return cached, record.content_type
+        data = response.content or b""
+        if is_cacheable(data):  # an error page or a non-image body is used once, never stored
+            digest = content_hash(data)
+            self._store(lambda: self.cache.put_blob(data))
+            self._store(
+                lambda: self.cache.put_remote(
+                    RemoteRecord(
+                        url=url,
+                        blob=digest,
+                        checked_at=now,
+                        etag=response.etag,
+                        last_modified=response.last_modified,
+                        content_type=response.content_type,
+                    )
+                )
+            )
+        note_checked(result, now)
+        return data, response.content_type
+
+    def _get_session(self) -> requests.Session:
+        # One session per thread: connections are reused by the thread that opened them.
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = make_session(self.fetch_settings)
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _url_lock(self, url: str) -> threading.Lock:
+        with self._lock:
+            return self._url_locks.setdefault(url, threading.Lock())
+
+
+def parse_json(url: str, data: bytes) -> object:
+    """``data`` parsed as JSON; raises `SourceFailure` (subtype ``iiif``) naming the redacted ``url``."""
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise SourceFailure("iiif", f"{redact_url(url)} is not valid JSON: {exc}") from None
+
+
+def _replace_checked(
+    record: RemoteRecord, now: float, etag: str | None, last_modified: str | None
+) -> RemoteRecord:
+    """The record after a 304: checked now, with any validators the 304 updated."""
+    return replace(
+        record, checked_at=now, etag=etag or record.etag, last_modified=last_modified or record.last_modified
+    )
+
+
+def _describe_age(seconds: float) -> str:
+    for unit, size, below in (("minute", 60, 3600), ("hour", 3600, 2 * 86400), ("day", 86400, None)):
+        if below is None or seconds < below:
+            count = max(1, round(seconds / size))
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    raise AssertionError("unreachable")  # pragma: no cover
