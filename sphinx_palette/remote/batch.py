@@ -7,7 +7,10 @@ results while the rest are still being fetched.
 
 How the work flows:
 
-* identical jobs (same source, same parameters) are resolved once and answered for each key;
+* jobs come from a finite iterable, or from a `BatchFeed` filled while the batch already runs (a Sphinx
+  build puts each request as its document is read); work starts on the first job;
+* identical jobs (same source, same parameters) are resolved once and answered for each key, also when a
+  job arrives after its twin was resolved;
 * the fetch stage (`PaletteService.prepare`: cache lookup, revalidation, download, IIIF) runs in a thread
   pool of ``fetch_workers``, with at most ``per_host`` requests to one host at once and a 429/503
   ``Retry-After`` pausing that host for every worker (`politeness.HostGate`);
@@ -23,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -34,7 +38,7 @@ from .compute import Prepared, compute
 from .service import PaletteRequest, PaletteResult, PaletteService
 from .urls import is_url, redact_url
 
-__all__ = ["BatchJob", "BatchOptions", "BatchOutcome", "BatchProgress", "resolve_many"]
+__all__ = ["BatchFeed", "BatchJob", "BatchOptions", "BatchOutcome", "BatchProgress", "resolve_many"]
 
 
 @dataclass(frozen=True)
@@ -112,37 +116,84 @@ class BatchProgress:
     origin: str
 
 
+class BatchFeed:
+    """Jobs that arrive while the batch runs: `put` from any thread, `close` once no more will come.
+
+    `resolve_many` given a feed starts on the first job at once and takes later ones as they come, never
+    waiting on the feed while work is in flight. `cancel` stops the batch: what has not started is
+    dropped. A feed made with ``jobs`` holds them and is closed already.
+    """
+
+    def __init__(self, jobs: Iterable[BatchJob] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._waiting: list[BatchJob] = []
+        self._signal: Future[None] = Future()
+        self.count = 0
+        self.closed = False
+        self.cancelled = False
+        if jobs is not None:
+            for job in jobs:
+                self.put(job)
+            self.close()
+
+    def put(self, job: BatchJob) -> None:
+        """Add ``job`` to the batch."""
+        with self._lock:
+            if self.closed:
+                raise RuntimeError("a job was put into a closed batch feed")
+            self._waiting.append(job)
+            self.count += 1
+            self._wake()
+
+    def close(self) -> None:
+        """Say that every job has been put: the batch ends once they are resolved."""
+        with self._lock:
+            self.closed = True
+            self._wake()
+
+    def cancel(self) -> None:
+        """Stop the batch: jobs not started are dropped, and no more outcomes come."""
+        with self._lock:
+            self.closed = self.cancelled = True
+            self._wake()
+
+    def take(self) -> tuple[list[BatchJob], Future[None], bool]:
+        """The jobs put since the last call, a future done when anything changes next, and `closed`."""
+        with self._lock:
+            jobs, self._waiting = self._waiting, []
+            self._signal = Future()
+            return jobs, self._signal, self.closed
+
+    def _wake(self) -> None:
+        if not self._signal.done():
+            self._signal.set_result(None)
+
+
 def resolve_many(
     service: PaletteService,
-    jobs: Iterable[BatchJob],
+    jobs: Iterable[BatchJob] | BatchFeed,
     options: BatchOptions | None = None,
     *,
     progress: Callable[[BatchProgress], None] | None = None,
 ) -> Iterator[BatchOutcome]:
     """Resolve ``jobs`` with ``service``, yielding one `BatchOutcome` per job, in completion order.
 
+    ``jobs`` is a finite iterable, or a `BatchFeed` still being filled: then the batch ends when the feed
+    is closed and every job put is resolved (``total`` in `BatchProgress` is the number put so far).
     ``progress`` is called after each outcome. Closing the iterator early cancels what has not started.
     """
     options = options or BatchOptions()
-    groups: dict[tuple[str, PaletteRequest], list[BatchJob]] = {}
-    for job in jobs:
-        groups.setdefault((job.where, job.request), []).append(job)
-    total = sum(len(group) for group in groups.values())
-    if not total:
-        return
+    feed = jobs if isinstance(jobs, BatchFeed) else BatchFeed(jobs)
     service.gate.per_host = max(1, options.per_host)
     runner = _Runner(service, options)
     done = 0
     try:
-        for (where, _request), result in runner.run(groups):
-            for index, job in enumerate(groups[(where, _request)]):
-                # Each key gets its own result object; a caller may change one without touching the others.
-                outcome = result if index == 0 else replace(result, notices=list(result.notices))
-                done += 1
-                if progress is not None:
-                    shown = redact_url(job.request.source) if is_url(job.request.source) else job.where
-                    progress(BatchProgress(done, total, job.key, shown, outcome.origin))
-                yield BatchOutcome(job.key, outcome)
+        for job, outcome in runner.run(feed):
+            done += 1
+            if progress is not None:
+                shown = redact_url(job.request.source) if is_url(job.request.source) else job.where
+                progress(BatchProgress(done, feed.count, job.key, shown, outcome.origin))
+            yield BatchOutcome(job.key, outcome)
     finally:
         runner.shutdown()
 
@@ -156,47 +207,72 @@ class _Runner:
     def __init__(self, service: PaletteService, options: BatchOptions) -> None:
         self.service = service
         self.options = options
-        self.fetching = ThreadPoolExecutor(max(1, options.fetch_workers), thread_name_prefix="palette-fetch")
+        self.fetching: ThreadPoolExecutor | None = None
         self.computing: Executor | None = options.executor
         self.own_pool: ProcessPoolExecutor | None = None
+        #: Jobs waiting for their group's result, by group; groups resolved, with their result.
+        self.asked: dict[_Group, list[BatchJob]] = {}
+        self.answered: dict[_Group, PaletteResult] = {}
 
-    def run(self, groups: Iterable[_Group]) -> Iterator[tuple[_Group, PaletteResult]]:
-        """Each group with its result, as results come."""
-        waiting = iter(groups)
+    def run(self, feed: BatchFeed) -> Iterator[tuple[BatchJob, PaletteResult]]:
+        """Each job of ``feed`` with its result, as results come; identical jobs are resolved once."""
         limit = self.options.body_limit()
+        queued: deque[_Group] = deque()
         prepares: dict[Future[Any], _Group] = {}
         computes: dict[Future[Any], tuple[_Group, Prepared]] = {}
         here: deque[tuple[_Group, Prepared]] = deque()  # computed in this process, one per turn
-        exhausted = False
-        while True:
-            while not exhausted and len(prepares) + len(computes) + len(here) < limit:
-                group = next(waiting, None)
-                if group is None:
-                    exhausted = True
-                    break
-                where, request = group
-                prepares[self.fetching.submit(self.service.prepare, request, where)] = group
+        while not feed.cancelled:
+            arrived, signal, closed = feed.take()
+            for job in arrived:
+                group = (job.where, job.request)
+                if group in self.answered:
+                    # A twin already resolved: answered at once, from its result.
+                    yield job, _copy(self.answered[group])
+                elif group in self.asked:
+                    self.asked[group].append(job)
+                else:
+                    self.asked[group] = [job]
+                    queued.append(group)
+            while queued and len(prepares) + len(computes) + len(here) < limit:
+                group = queued.popleft()
+                prepares[self._fetching().submit(self.service.prepare, group[1], group[0])] = group
             if not prepares and not computes and not here:
-                return
+                if closed:
+                    return
+                wait_for([signal])  # nothing in flight: the next job, the end, or a cancel
+                continue
+            # The feed's signal wakes this wait when a job arrives, so new jobs never queue behind it.
             finished, _ = wait_for(
-                [*prepares, *computes], timeout=0 if here else None, return_when=FIRST_COMPLETED
+                [*prepares, *computes, signal], timeout=0 if here else None, return_when=FIRST_COMPLETED
             )
             for future in finished:
                 if future in prepares:
                     group = prepares.pop(future)
                     prepared: Prepared = future.result()
                     if prepared.task is None:
-                        yield group, prepared.result
+                        yield from self._answer(group, prepared.result)
                     elif (executor := self._executor()) is not None:
                         computes[executor.submit(compute, prepared.task)] = (group, prepared)
                     else:
                         here.append((group, prepared))
-                else:
+                elif future in computes:
                     group, prepared = computes.pop(future)
-                    yield group, self.service.complete(prepared, future.result())
-            if here:
+                    yield from self._answer(group, self.service.complete(prepared, future.result()))
+            if here and not feed.cancelled:
                 group, prepared = here.popleft()
-                yield group, self.service.complete(prepared)
+                yield from self._answer(group, self.service.complete(prepared))
+
+    def _answer(self, group: _Group, result: PaletteResult) -> Iterator[tuple[BatchJob, PaletteResult]]:
+        self.answered[group] = result
+        for index, job in enumerate(self.asked.pop(group)):
+            # Each key gets its own result object; a caller may change one without touching the others.
+            yield job, result if index == 0 else _copy(result)
+
+    def _fetching(self) -> ThreadPoolExecutor:
+        if self.fetching is None:
+            workers = max(1, self.options.fetch_workers)
+            self.fetching = ThreadPoolExecutor(workers, thread_name_prefix="palette-fetch")
+        return self.fetching
 
     def _executor(self) -> Executor | None:
         if self.computing is None and self.options.compute_workers() > 1:
@@ -206,9 +282,14 @@ class _Runner:
 
     def shutdown(self) -> None:
         """Stop both pools; work not started is dropped."""
-        self.fetching.shutdown(wait=True, cancel_futures=True)
+        if self.fetching is not None:
+            self.fetching.shutdown(wait=True, cancel_futures=True)
         if self.own_pool is not None:
             self.own_pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _copy(result: PaletteResult) -> PaletteResult:
+    return replace(result, notices=list(result.notices))
 
 
 def _context() -> multiprocessing.context.BaseContext:

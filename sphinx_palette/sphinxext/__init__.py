@@ -18,7 +18,7 @@ from .index import PaletteIndexDirective, resolve_indexes
 from .nodes import palette, palette_bar, palette_caption, palette_credit, palette_index, palette_swatch
 from .render import html, latex, text
 from .resolve import FillPalettes, resolve_requests
-from .service import close_service, prepare_service
+from .service import allow_early, close_service, prepare_service
 
 STATIC = Path(__file__).parent / "static"
 
@@ -71,6 +71,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _add_assets)
     app.connect("builder-inited", prepare_service)
     app.connect("env-before-read-docs", report.note_reading)
+    app.connect("env-before-read-docs", allow_early)
     app.connect("env-purge-doc", collect.purge)
     app.connect("env-merge-info", collect.merge)
     app.connect("env-get-outdated", collect.outdated_remote)

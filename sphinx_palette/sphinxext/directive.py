@@ -19,6 +19,7 @@ from ..options import (
     PaletteOptions,
     parse_palette_options,
 )
+from ..remote.batch import BatchJob
 from ..remote.urls import is_url, redact_url
 from ..settings import PaletteConfig
 from ..warning_kinds import WARNING_TYPE, Subtype
@@ -26,6 +27,7 @@ from . import collect
 from .collect import file_label
 from .envdata import PaletteEnvData, RequestRecord
 from .nodes import palette, palette_caption, palette_credit
+from .service import submit_early
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +88,10 @@ class PaletteDirective(SphinxDirective):
         # The palette itself is resolved with every other once all documents are read (`resolve`); what
         # depends only on the page is made now, so captions and credits are parsed, translated and numbered.
         record = self._dress(node, options, source, location)
-        PaletteEnvData.of(self.env).document(self.env.docname).requests.append(record)
+        requests = PaletteEnvData.of(self.env).document(self.env.docname).requests
+        # Its key is the one the batch step gives it (document, number); fetching may start right away.
+        submit_early(self.env, BatchJob((self.env.docname, len(requests)), record.request, record.location))
+        requests.append(record)
         node["pending"] = True
         return [node]
 

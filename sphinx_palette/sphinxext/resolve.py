@@ -19,7 +19,7 @@ from sphinx.locale import __
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.display import status_iterator
 
-from ..remote.batch import BatchJob, BatchOptions, BatchOutcome
+from ..remote.batch import BatchJob, BatchOutcome
 from ..remote.service import PaletteResult
 from ..remote.urls import redact_url
 from ..settings import PaletteConfig
@@ -27,16 +27,15 @@ from ..warning_kinds import Subtype
 from . import collect
 from .envdata import FailureNote, PaletteEnvData, PaletteRecord
 from .nodes import credit_of, make_swatch, palette, palette_bar, palette_credit
-from .service import get_service
-
-
-def batch_options(config: PaletteConfig) -> BatchOptions:
-    """The batch step's concurrency: ``palette_fetch_workers``, ``palette_per_host``, ``palette_workers``."""
-    return BatchOptions(fetch_workers=config.fetch_workers, per_host=config.per_host, workers=config.workers)
+from .service import batch_options, early_batch, get_service
 
 
 def resolve_requests(app: Sphinx, env: BuildEnvironment) -> None:
-    """Resolve the palette requests of every document read in this build (an ``env-updated`` handler)."""
+    """Resolve the palette requests of every document read in this build (an ``env-updated`` handler).
+
+    Requests submitted while reading (`service.submit_early`) are collected, the others resolved now;
+    records and warnings follow document and line order whatever order the outcomes come in.
+    """
     data = PaletteEnvData.of(env)
     todo = [
         (docname, number, request)
@@ -44,13 +43,20 @@ def resolve_requests(app: Sphinx, env: BuildEnvironment) -> None:
         if docname in data.documents
         for number, request in enumerate(data.documents[docname].requests)
     ]
+    early = early_batch(env)
     if not todo:
+        if early is not None:
+            early.cancel()  # its documents were all removed or read again without palettes
         return
     service = get_service(app)
     jobs = [
         BatchJob((docname, number), request.request, request.location) for docname, number, request in todo
     ]
-    outcomes = service.resolve_many(jobs, batch_options(PaletteConfig.from_sphinx(app.config)))
+    if early is not None:
+        # Started while reading: what was submitted then is resolved already or on its way.
+        outcomes = early.finish(jobs)
+    else:
+        outcomes = service.resolve_many(jobs, batch_options(PaletteConfig.from_sphinx(app.config)))
     results: dict[Any, PaletteResult] = {}
     for outcome in status_iterator(
         outcomes,

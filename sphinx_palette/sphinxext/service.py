@@ -1,20 +1,31 @@
-"""The `PaletteService` of a Sphinx build, configured from the Sphinx configuration.
+"""The `PaletteService` of a Sphinx build, configured from the Sphinx configuration, and its early batch.
 
-Each process has its own (``-j`` workers make theirs, sharing the cache on disk); it is kept by the
+Each process has its own service (``-j`` workers make theirs, sharing the cache on disk); it is kept by the
 environment's holder (`PaletteEnvData`), so a directive reaches it from ``self.env`` alone.
+
+When documents are read serially in the main process, requests are resolved while reading goes on: the
+directive submits each one to this build's `BackgroundBatch` (`submit_early`) and the batch step at
+``env-updated`` collects the outcomes (`early_batch`). A process that forks readers (``-j N``) never starts
+threads first: there, and in the forked readers, nothing starts early and everything is resolved after
+reading. The batch is kept beside the environment, never on it (the environment is pickled).
 """
 
 from __future__ import annotations
 
 import os
+import weakref
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
+from sphinx.util.parallel import parallel_available
 
 from .. import __version__
+from ..remote.background import BackgroundBatch
+from ..remote.batch import BatchJob, BatchOptions
 from ..remote.cache import PaletteCache
 from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteService
@@ -40,11 +51,70 @@ def get_service(owner: Sphinx | BuildEnvironment) -> PaletteService:
     return data.service()
 
 
+def batch_options(config: PaletteConfig) -> BatchOptions:
+    """The batch step's concurrency: ``palette_fetch_workers``, ``palette_per_host``, ``palette_workers``."""
+    return BatchOptions(fetch_workers=config.fetch_workers, per_host=config.per_host, workers=config.workers)
+
+
+@dataclass
+class _Early:
+    """This build's permission to resolve while reading: the main process, and its batch once started."""
+
+    pid: int
+    options: BatchOptions
+    batch: BackgroundBatch | None = None
+
+
+_EARLY: weakref.WeakKeyDictionary[BuildEnvironment, _Early] = weakref.WeakKeyDictionary()
+
+
+def allow_early(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """Let directives start resolving while documents are read, unless reading forks (an
+    ``env-before-read-docs`` handler)."""
+    cancel_early(env)
+    if docnames and not reads_in_parallel(app):
+        options = batch_options(PaletteConfig.from_sphinx(app.config))
+        _EARLY[env] = _Early(os.getpid(), options)
+
+
+def reads_in_parallel(app: Sphinx) -> bool:
+    """Whether Sphinx will read documents in forked processes (its own test, without its warnings)."""
+    if not parallel_available or app.parallel <= 1:
+        return False
+    return all(getattr(ext, "parallel_read_safe", None) for ext in app.extensions.values())
+
+
+def submit_early(env: BuildEnvironment, job: BatchJob) -> None:
+    """Start resolving ``job`` now if this build allows it in this process (called by the directive)."""
+    early = _EARLY.get(env)
+    if early is None or early.pid != os.getpid():
+        return  # parallel reading, a forked reader, or a build not started by Sphinx's reader
+    if early.batch is None:
+        early.batch = BackgroundBatch(get_service(env), early.options)
+    early.batch.submit(job)
+
+
+def early_batch(env: BuildEnvironment) -> BackgroundBatch | None:
+    """The batch started while reading, handed over once (to the batch step at ``env-updated``)."""
+    early = _EARLY.pop(env, None)
+    if early is None or early.pid != os.getpid():
+        return None
+    return early.batch
+
+
+def cancel_early(env: BuildEnvironment) -> None:
+    """Stop a batch started while reading that nobody will collect (a failed or interrupted build)."""
+    early = _EARLY.pop(env, None)
+    if early is not None and early.batch is not None and early.pid == os.getpid():
+        early.batch.cancel()
+
+
 def close_service(app: Sphinx, exception: Exception | None = None) -> None:
     """Close the service's HTTP connections (a ``build-finished`` handler); the next use makes a new one.
 
     With ``palette_cache_max_bytes``, the cache is then trimmed to it, least recently used entries first.
     """
+    cancel_early(app.env)
     PaletteEnvData.of(app.env).close_service()
     config = PaletteConfig.from_sphinx(app.config)
     if config.cache_max_bytes is not None:

@@ -1,0 +1,126 @@
+"""A batch that runs in the background while its jobs are still being found.
+
+A site build finds its palette requests one document at a time. `BackgroundBatch` starts resolving the
+first one at once (fetching, computing, caching, through `batch.resolve_many` over a `BatchFeed`) in a
+thread of its own, while the caller goes on finding the rest; `finish` then names every job the caller
+wants an outcome for, submits those not submitted yet, and yields their outcomes as they come (those
+already resolved first). Outcomes of jobs submitted but no longer wanted (a document read again, say) are
+dropped: their palettes are in the cache anyway.
+
+The batch never outlives its process's main thread: `cancel` stops it (work not started is dropped), and
+every batch still running when the interpreter exits (an interrupted build) is cancelled before the
+interpreter waits for the pools' threads.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import queue
+import threading
+import weakref
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import replace
+
+from .batch import BatchFeed, BatchJob, BatchOptions, BatchOutcome, resolve_many
+from .service import PaletteService
+
+__all__ = ["BackgroundBatch"]
+
+_LIVE: weakref.WeakSet[BackgroundBatch] = weakref.WeakSet()
+
+
+class _Ended:
+    """The end of the background thread's outcomes, with the exception that ended it, if any."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+class BackgroundBatch:
+    """Resolve jobs in a background thread as they are submitted; collect the wanted outcomes at the end.
+
+    Parameters
+    ----------
+    service : PaletteService
+        Resolves the jobs (its cache, fetch settings and host gate).
+    options : BatchOptions
+        Concurrency, as for `batch.resolve_many`.
+    """
+
+    def __init__(self, service: PaletteService, options: BatchOptions) -> None:
+        self.feed = BatchFeed()
+        self._serials = itertools.count()
+        #: The latest job submitted under each caller key, with the serial it runs under.
+        self._submitted: dict[Hashable, tuple[int, BatchJob]] = {}
+        self._outcomes: queue.SimpleQueue[BatchOutcome | _Ended] = queue.SimpleQueue()
+        # A daemon thread: an interrupted build's interpreter never waits for it (see `_cancel_all`).
+        self._thread = threading.Thread(
+            target=self._drive, args=(service, options), name="palette-batch", daemon=True
+        )
+        self._thread.start()
+        _LIVE.add(self)
+
+    def submit(self, job: BatchJob) -> None:
+        """Start resolving ``job`` (its outcome is given by `finish` if asked for there)."""
+        serial = next(self._serials)
+        self._submitted[job.key] = (serial, job)
+        self.feed.put(replace(job, key=serial))
+
+    def finish(self, jobs: Iterable[BatchJob]) -> Iterator[BatchOutcome]:
+        """One outcome per job of ``jobs``, in completion order; ends the batch.
+
+        A job submitted earlier (same key, same request and location) is not resolved again.
+        """
+        wanted: dict[int, BatchJob] = {}
+        for job in jobs:
+            found = self._submitted.get(job.key)
+            if found is None or found[1] != job:
+                self.submit(job)
+                found = self._submitted[job.key]
+            wanted[found[0]] = job
+        self.feed.close()
+        try:
+            while wanted:
+                item = self._outcomes.get()
+                if isinstance(item, _Ended):
+                    raise RuntimeError("the palette batch stopped early") from item.error
+                asked = wanted.pop(item.key, None) if isinstance(item.key, int) else None
+                if asked is not None:
+                    yield BatchOutcome(asked.key, item.result)
+        finally:
+            # Whatever is still running was not asked for (or the caller stopped): drop it.
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the batch and wait for its thread: work in progress ends, work not started is dropped."""
+        self.feed.cancel()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+        _LIVE.discard(self)
+
+    @property
+    def running(self) -> bool:
+        """True until the batch has ended (finished or cancelled)."""
+        return self._thread.is_alive()
+
+    def _drive(self, service: PaletteService, options: BatchOptions) -> None:
+        error: BaseException | None = None
+        try:
+            for outcome in resolve_many(service, self.feed, options):
+                self._outcomes.put(outcome)
+        except BaseException as exc:  # handed to `finish`, which raises it in the caller's thread
+            error = exc
+        finally:
+            self._outcomes.put(_Ended(error))
+
+
+def _cancel_all() -> None:
+    for batch in list(_LIVE):
+        batch.cancel()
+
+
+# Run before the interpreter joins the pools' threads at exit (`atexit` handlers run after that), so an
+# interrupted build exits instead of waiting for a feed nobody will close.
+_register = getattr(threading, "_register_atexit", atexit.register)
+_register(_cancel_all)

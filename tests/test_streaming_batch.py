@@ -1,0 +1,165 @@
+"""The batch step fed while it runs (`BatchFeed`, `BackgroundBatch`): work starts on the first job, later
+jobs start while earlier ones are in flight, a job whose twin is resolved already is answered at once, an
+open empty feed never deadlocks, and an error or a cancel shuts the pools down."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from sphinx_palette.remote.background import BackgroundBatch
+from sphinx_palette.remote.batch import BatchFeed, BatchJob, BatchOptions, resolve_many
+from sphinx_palette.remote.cache import PaletteCache
+from sphinx_palette.remote.fetch import FetchSettings
+from sphinx_palette.remote.service import PaletteRequest, PaletteService
+from tests.httpserver import RecordedRequest, Response, make_server
+from tests.remote_helpers import png
+
+SETTINGS = FetchSettings(timeout=10.0, max_bytes=1_000_000, user_agent="test-agent")
+IMAGE = png([(200, 30, 30), (30, 30, 200)])
+#: Generous bound for a step that should take milliseconds: reached only when something is stuck.
+STUCK = 30.0
+
+
+@pytest.fixture
+def server():
+    with make_server() as running:
+        running.route("/a.png", Response(headers={"Content-Type": "image/png"}, body=IMAGE))
+        yield running
+
+
+def service_for(cache_dir: Path) -> PaletteService:
+    return PaletteService(PaletteCache(cache_dir), SETTINGS, remote_ttl=3600.0)
+
+
+def job(key, url: str) -> BatchJob:
+    return BatchJob(key, PaletteRequest(url, colors=2))
+
+
+def fetch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(("palette-fetch", "palette-batch"))]
+
+
+def test_a_job_arriving_after_its_twin_finished_is_answered_from_it(server, tmp_path):
+    url = server.url("/a.png")
+    feed = BatchFeed()
+    outcomes = resolve_many(service_for(tmp_path), feed, BatchOptions(workers=1))
+    feed.put(job("first", url))
+    first = next(outcomes)  # resolved while the feed is still open
+    assert first.key == "first" and first.result.origin == "computed"
+    feed.put(job("twin", url))
+    feed.close()
+    twin = next(outcomes)
+    assert twin.key == "twin"
+    assert twin.result.palette == first.result.palette and twin.result.origin == "computed"
+    assert twin.result is not first.result and twin.result.notices is not first.result.notices
+    assert list(outcomes) == []
+    assert len(server.requests) == 1
+
+
+def test_an_open_empty_feed_waits_without_deadlock_and_ends_when_closed(server, tmp_path):
+    feed = BatchFeed()
+    seen: list[object] = []
+    done = threading.Event()
+
+    def consume() -> None:
+        for outcome in resolve_many(service_for(tmp_path), feed, BatchOptions(workers=1)):
+            seen.append(outcome.key)
+        done.set()
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    assert not done.wait(0.2)  # open and empty: waiting, not finished
+    feed.put(job("one", server.url("/a.png")))
+    feed.close()
+    consumer.join(STUCK)
+    assert done.is_set() and seen == ["one"]
+    assert fetch_threads() == []
+
+
+def test_a_job_put_while_another_is_in_flight_starts_at_once(server, tmp_path):
+    second_arrived = threading.Event()
+    first_released_early = []
+
+    def slow(request: RecordedRequest) -> Response:
+        # Held until the second request reaches the server: only if the batch started it meanwhile.
+        first_released_early.append(not second_arrived.wait(STUCK))
+        return Response(headers={"Content-Type": "image/png"}, body=IMAGE)
+
+    def quick(request: RecordedRequest) -> Response:
+        second_arrived.set()
+        return Response(headers={"Content-Type": "image/png"}, body=png([(10, 200, 10)]))
+
+    server.route("/slow.png", slow)
+    server.route("/quick.png", quick)
+    feed = BatchFeed()
+    outcomes = resolve_many(service_for(tmp_path), feed, BatchOptions(workers=1))
+    feed.put(job("slow", server.url("/slow.png")))
+    started = threading.Timer(0.1, lambda: (feed.put(job("quick", server.url("/quick.png"))), feed.close()))
+    started.start()
+    keys = [outcome.key for outcome in outcomes]
+    started.join()
+    assert sorted(keys) == ["quick", "slow"]
+    assert first_released_early == [False]
+
+
+def test_background_batch_collects_only_the_jobs_asked_for(server, tmp_path):
+    url = server.url("/a.png")
+    batch = BackgroundBatch(service_for(tmp_path), BatchOptions(workers=1))
+    batch.submit(job(("page", 0), url))
+    batch.submit(job(("gone", 0), server.url("/missing.png")))  # a document since purged
+    wanted = [job(("page", 0), url), job(("page", 1), url)]
+    outcomes = {o.key: o.result for o in batch.finish(wanted)}
+    assert set(outcomes) == {("page", 0), ("page", 1)}
+    assert outcomes[("page", 0)].palette == outcomes[("page", 1)].palette is not None
+    assert not batch.running and fetch_threads() == []
+    assert [r.path for r in server.requests].count("/a.png") == 1
+
+
+def test_a_resubmitted_key_with_another_request_is_resolved_again(server, tmp_path):
+    server.route("/b.png", Response(headers={"Content-Type": "image/png"}, body=png([(10, 200, 10)])))
+    batch = BackgroundBatch(service_for(tmp_path), BatchOptions(workers=1))
+    batch.submit(job(("page", 0), server.url("/a.png")))  # the page as first read
+    outcomes = list(batch.finish([job(("page", 0), server.url("/b.png"))]))  # as read again
+    assert [o.key for o in outcomes] == [("page", 0)]
+    palette = outcomes[0].result.palette
+    assert palette is not None and int(palette.hexes[0][3:5], 16) > 150  # b.png's green, not a.png
+    assert "/b.png" in [r.path for r in server.requests]
+
+
+def test_an_error_in_the_batch_reaches_the_caller_and_stops_the_pools(server, tmp_path, monkeypatch):
+    service = service_for(tmp_path)
+
+    def broken(request, location=None):
+        raise ValueError("broken service")
+
+    monkeypatch.setattr(service, "prepare", broken)
+    batch = BackgroundBatch(service, BatchOptions(workers=1))
+    batch.submit(job("x", server.url("/a.png")))
+    with pytest.raises(RuntimeError, match="stopped early") as raised:
+        list(batch.finish([job("x", server.url("/a.png"))]))
+    assert isinstance(raised.value.__cause__, ValueError)
+    assert not batch.running and fetch_threads() == []
+
+
+def test_cancel_stops_work_in_flight_and_drops_the_rest(server, tmp_path):
+    release = threading.Event()
+
+    def held(request: RecordedRequest) -> Response:
+        release.wait(STUCK)
+        return Response(headers={"Content-Type": "image/png"}, body=IMAGE)
+
+    for n in range(20):
+        server.route(f"/held{n}.png", held)
+    batch = BackgroundBatch(service_for(tmp_path), BatchOptions(fetch_workers=2, per_host=2, workers=1))
+    for n in range(20):
+        batch.submit(job(n, server.url(f"/held{n}.png")))
+    canceller = threading.Thread(target=batch.cancel)
+    canceller.start()
+    release.set()  # the two requests in flight end; the other 18 never start
+    canceller.join(STUCK)
+    assert not canceller.is_alive() and not batch.running
+    assert fetch_threads() == []
+    assert len(server.requests) <= 4
