@@ -143,7 +143,9 @@ SETTINGS: tuple[Setting, ...] = (
         (str, os.PathLike, type(None)),
         _always,
         "a path or None",
-        "Where palettes and downloaded images are cached, relative to the configuration directory. "
+        "Where palettes and downloaded images are cached, relative to the configuration directory, or an "
+        "object-storage URL (``s3://bucket/prefix``, with the ``fsspec`` extra) that builds, CI runners and "
+        "``sphinx-palette batch`` share. "
         "``None``: ``.palette-cache`` beside ``conf.py``, one cache for every builder (``html``, ``latex``, "
         "``epub`` ...) that survives clean builds; add it to ``.gitignore``, or keep it in CI's cache.",
     ),

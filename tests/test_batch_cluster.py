@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from sphinx_palette import cli
+from sphinx_palette.cli import main
 from sphinx_palette.batch.outputs import read_rows
 from tests.batch_site import IIIFSite
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Response
@@ -143,7 +145,7 @@ def rows_by_key(path: Path) -> dict:
     return {(r["source"], r["canvas"]): r for r in read_rows(path, 5)}
 
 
-def run(*args: str | Path, cache: Path) -> int:
+def run(*args: str | Path, cache: str | Path) -> int:
     return cli.main(["batch", *map(str, args), "--cache-dir", str(cache), "--progress", "none"])
 
 
@@ -211,3 +213,83 @@ def test_s3_sources_on_a_local_run_and_on_the_cluster(
         k: r for k, r in rows.items() if not k[0].endswith("absent.png")
     }
     assert "6 images: 5 computed, 0 from cache, 1 failed" in capsys.readouterr().err
+
+
+# --- the cache in S3, shared by batches, Dask workers, Sphinx and MkDocs builds ----------------------------
+
+
+@pytest.fixture(scope="module")
+def cache_bucket(s3_endpoint: str) -> str:
+    import boto3
+
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket="palette-cache")
+    return "palette-cache"
+
+
+def as_a_user_sets_it(s3_endpoint: str) -> dict[str, str]:
+    """The environment of a build on a machine configured for the S3 server: AWS's own variables only."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FSSPEC_"))}
+    return {
+        **environment,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "NO_COLOR": "1",
+    }
+
+
+@pytest.mark.slow
+def test_s3_cache_written_by_a_batch_is_read_by_sphinx_and_mkdocs_builds(
+    s3_endpoint: str, cache_bucket: str, tmp_path: Path
+) -> None:
+    from sphinx_palette.remote.cache import PaletteCache
+
+    url = f"s3://{cache_bucket}/site"
+    src = tmp_path / "src"
+    (src / "img").mkdir(parents=True)
+    names = [f"img/{n}.png" for n in range(3)]
+    for number, name in enumerate(names):
+        (src / name).write_bytes(png([(80 * number, 30, 200 - 60 * number), (250, 250, 250)]))
+    assert run(*(src / n for n in names), "--out", tmp_path / "rows.jsonl", "--workers", "1", cache=url) == 0
+    assert len([e for e in PaletteCache(url).entries() if e.kind == "palettes"]) == 3
+    # A Sphinx project with the same images and the same cache URL, built as a user would build it.
+    (src / "conf.py").write_text(f"extensions = ['sphinx_palette']\npalette_cache_dir = {url!r}\n")
+    body = "\n\n".join(f".. palette:: {name}" for name in names)
+    (src / "index.rst").write_text(f"Palettes\n========\n\n{body}\n")
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-E", str(src), str(tmp_path / "html")],
+        capture_output=True, text=True, env=as_a_user_sets_it(s3_endpoint), timeout=300,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stderr
+    assert "3 palettes (0 computed, 3 from cache, 0 failed)" in build.stdout, build.stdout + build.stderr
+    # The MkDocs plugin with the same cache URL.
+    docs = tmp_path / "mk" / "docs"
+    shutil.copytree(src / "img", docs / "img")
+    fences = "\n\n".join(f"```{{palette}} {name}\n```" for name in names)
+    (docs / "index.md").write_text(f"# Palettes\n\n{fences}\n")
+    (docs.parent / "mkdocs.yml").write_text(
+        f"site_name: S3 cache\nplugins:\n  - palette:\n      cache_dir: {url}\n      workers: 1\n"
+    )
+    mkdocs = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"], cwd=docs.parent, capture_output=True, text=True,
+        env={**as_a_user_sets_it(s3_endpoint), "NO_MKDOCS_2_WARNING": "1"}, timeout=300,
+    )  # fmt: skip
+    assert mkdocs.returncode == 0, mkdocs.stderr
+    assert "3 palettes (0 computed, 3 from cache, 0 failed)" in mkdocs.stderr, mkdocs.stderr
+
+
+def test_dask_workers_share_an_s3_cache(
+    scheduler: str, bucket: str, cache_bucket: str, tmp_path: Path, capsys
+) -> None:
+    url = f"s3://{cache_bucket}/dask"
+    sources = f"s3://{bucket}/tiff/*.png"
+    assert run(sources, "--out", tmp_path / "cluster.jsonl", "--dask", scheduler, cache=url) == 1
+    assert "6 images: 5 computed, 0 from cache, 1 failed" in capsys.readouterr().err
+    # Another machine (here a local run with a fresh output) finds the workers' palettes in the bucket.
+    assert run(sources, "--out", tmp_path / "local.jsonl", "--workers", "1", cache=url) == 1
+    assert "6 images: 0 computed, 5 from cache, 1 failed" in capsys.readouterr().err
+    assert rows_by_key(tmp_path / "local.jsonl") == rows_by_key(tmp_path / "cluster.jsonl")
+    assert main(["cache", "info", url, "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["directory"] == url and figures["kinds"]["palettes"]["files"] == 5

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from ..engine import SORTS
 from ..engine.region import parse_region
 from ..remote.batch import BatchOptions
+from ..remote.cache_store import is_store_url
 from ..settings import MAX_DIRECTIVE_COLORS, PaletteConfig
 from .common import PROG, add_emphasis_argument, add_limit_arguments, default_cache_dir, region_argument
 
@@ -64,7 +65,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--cache-dir",
         metavar="DIR",
         help=(
-            f"palette cache, shared with builds (default: {PROJECT_CACHE} beside a conf.py in the current "
+            "palette cache, shared with builds: a directory, file:// URL or object-storage URL such as "
+            f"s3://bucket/prefix (default: {PROJECT_CACHE} beside a conf.py in the current "
             f"folder, as a Sphinx build; else {default_cache_dir()})"
         ),
     )
@@ -169,15 +171,14 @@ def default_batch_cache() -> Path:
 
 
 def _cache_dir(text: str | None) -> str:
-    """The cache directory as given (``file://`` URLs as paths), else the default one."""
+    """The cache directory as given (``file://`` URLs as paths, object-storage URLs as they are), else the
+    default one."""
     if text is None:
         return str(default_batch_cache())
+    if is_store_url(text):
+        return text
     if text.lower().startswith("file://"):
         return unquote(urlsplit(text).path)
-    if "://" in text:
-        raise SystemExit(
-            _usage_error(f"--cache-dir {text}: only local directories (and file:// URLs) are supported yet")
-        )
     return os.path.abspath(os.path.expanduser(text))
 
 

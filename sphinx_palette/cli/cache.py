@@ -4,18 +4,24 @@
 the cache was last used; ``prune`` removes entries unused for ``--older-than`` a duration, then the least
 recently used ones until the cache fits ``--max-size``, and always the leftovers of killed builds. Both are
 safe while builds use the cache: a removed entry is recomputed or fetched again when next needed.
+
+DIRECTORY may also be an object-storage URL (``s3://bucket/prefix``, as ``palette_cache_dir``). There an
+entry's time is when it was last written (reading an object does not change it), so ``--older-than`` means
+"not written for" and ``--max-size`` removes the least recently written entries first.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
 from pathlib import Path
 
-from ..remote.cache import KINDS, PaletteCache
+from ..remote.cache import KINDS, CacheError, PaletteCache
+from ..remote.cache_store import is_store_url
 from .common import PROG
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -30,11 +36,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "cache",
         help="show or trim a palette cache directory",
         description="Show what a palette cache holds (info) or remove old and least recently used entries "
-        "(prune). DIRECTORY is the build's palette_cache_dir.",
+        "(prune). DIRECTORY is the build's palette_cache_dir: a directory or an object-storage URL "
+        "(s3://bucket/prefix), where an entry's age is the time since it was written.",
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     info = actions.add_parser("info", help="count entries and bytes by kind", description="Show the cache.")
-    info.add_argument("directory", metavar="DIRECTORY", type=Path, help="the palette cache directory")
+    info.add_argument("directory", metavar="DIRECTORY", help="the palette cache directory or URL")
     info.add_argument("--json", action="store_true", help="print the figures as JSON")
     info.set_defaults(run=_run_info)
     prune = actions.add_parser(
@@ -43,7 +50,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Remove entries unused for longer than --older-than, then the least recently used "
         "ones until the cache fits --max-size. Leftovers of killed builds are always removed.",
     )
-    prune.add_argument("directory", metavar="DIRECTORY", type=Path, help="the palette cache directory")
+    prune.add_argument("directory", metavar="DIRECTORY", help="the palette cache directory or URL")
     prune.add_argument(
         "--older-than",
         type=duration,
@@ -91,12 +98,12 @@ def human(count: float) -> str:
 def _figures(cache: PaletteCache) -> dict:
     kinds = {kind: {"files": 0, "bytes": 0} for kind in KINDS}
     times = []
-    for kind, _path, info in cache.entries():
-        kinds[kind]["files"] += 1
-        kinds[kind]["bytes"] += info.st_size
-        times.append(info.st_mtime)
+    for entry in cache.entries():
+        kinds[entry.kind]["files"] += 1
+        kinds[entry.kind]["bytes"] += entry.size
+        times.append(entry.used)
     return {
-        "directory": str(cache.directory),
+        "directory": cache.location,
         "kinds": kinds,
         "files": sum(k["files"] for k in kinds.values()),
         "bytes": sum(k["bytes"] for k in kinds.values()),
@@ -105,11 +112,19 @@ def _figures(cache: PaletteCache) -> dict:
     }
 
 
-def _open(directory: Path) -> PaletteCache | None:
-    if not directory.is_dir():
+def _open(directory: str) -> PaletteCache | None:
+    if is_store_url(directory):
+        return PaletteCache(directory)
+    cache = PaletteCache(os.path.expanduser(directory))
+    if not Path(cache.location).is_dir():
         print(f"{PROG}: error: no palette cache at {directory} (not a directory)", file=sys.stderr)
         return None
-    return PaletteCache(directory)
+    return cache
+
+
+def _failed(error: CacheError) -> int:
+    print(f"{PROG}: error: {error}", file=sys.stderr)
+    return 1
 
 
 def _when(timestamp: float | None) -> str:
@@ -120,7 +135,10 @@ def _run_info(args: argparse.Namespace) -> int:
     cache = _open(args.directory)
     if cache is None:
         return 1
-    figures = _figures(cache)
+    try:
+        figures = _figures(cache)
+    except CacheError as error:
+        return _failed(error)
     if args.json:
         print(json.dumps(figures, indent=1, sort_keys=True))
         return 0
@@ -130,9 +148,15 @@ def _run_info(args: argparse.Namespace) -> int:
         entry = figures["kinds"][kind]
         lines.append(f"  {names[kind]:<12} {entry['files']:>7} files {human(entry['bytes']):>10}")
     lines.append(f"  {'total':<12} {figures['files']:>7} files {human(figures['bytes']):>10}")
-    lines.append(
-        f"  last used {_when(figures['newest_use'])}; least recently used {_when(figures['oldest_use'])}"
-    )
+    if cache.store.refreshed_by_reads:
+        lines.append(
+            f"  last used {_when(figures['newest_use'])}; least recently used {_when(figures['oldest_use'])}"
+        )
+    else:
+        lines.append(
+            f"  last written {_when(figures['newest_use'])}; oldest entry written "
+            f"{_when(figures['oldest_use'])} (object storage keeps no time of use)"
+        )
     print("\n".join(lines))
     return 0
 
@@ -141,8 +165,11 @@ def _run_prune(args: argparse.Namespace) -> int:
     cache = _open(args.directory)
     if cache is None:
         return 1
-    files, freed = cache.trim(args.max_size, older_than=args.older_than)
-    left = _figures(cache)
+    try:
+        files, freed = cache.trim(args.max_size, older_than=args.older_than)
+        left = _figures(cache)
+    except CacheError as error:
+        return _failed(error)
     print(
         f"removed {files} file{'' if files == 1 else 's'} ({human(freed)}); "
         f"the cache holds {left['files']} files, {human(left['bytes'])}"

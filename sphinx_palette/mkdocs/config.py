@@ -18,6 +18,7 @@ from typing import Any
 from mkdocs.config import base, config_options
 
 from ..remote.batch import BatchOptions
+from ..remote.cache_store import is_store_url
 from ..settings import SETTINGS, PaletteConfig, Setting
 
 #: Where the cache goes when ``cache_dir`` is not set, relative to ``mkdocs.yml`` (as Material's plugins do).
@@ -98,5 +99,6 @@ def palette_config(values: base.Config, config_dir: str) -> PaletteConfig:
     """The frozen settings of this build; a relative ``cache_dir`` is taken from ``mkdocs.yml``'s folder."""
     chosen = {s.name: values[s.name] for s in SETTINGS}
     cache_dir = chosen.get("cache_dir") or DEFAULT_CACHE_DIR
-    chosen["cache_dir"] = os.path.join(config_dir, os.fspath(cache_dir))
+    if not is_store_url(cache_dir):
+        chosen["cache_dir"] = os.path.join(config_dir, os.fspath(cache_dir))
     return PaletteConfig.from_mapping(chosen)

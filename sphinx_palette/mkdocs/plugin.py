@@ -35,7 +35,7 @@ from ..options import (
     parse_index_options,
     parse_palette_options,
 )
-from ..remote.cache import PaletteCache
+from ..remote.cache import CacheError, PaletteCache
 from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteService
 from ..remote.urls import add_redacted_params, redact_url
@@ -206,7 +206,10 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
             log.info(summary_line(origins))
         if self.settings.cache_max_bytes is not None and self.service is not None:
             # Least recently used entries go first, as after a Sphinx build.
-            self.service.cache.trim(self.settings.cache_max_bytes)
+            try:
+                self.service.cache.trim(self.settings.cache_max_bytes)
+            except CacheError as exc:
+                log.warning(f"palette: the cache was not trimmed: {exc} [{WARNING_TYPE}.{Subtype.CACHE}]")
 
     def on_build_error(self, *, error: Exception) -> None:
         """Close the service's connections when the build fails."""
@@ -285,7 +288,7 @@ def make_service(settings: PaletteConfig) -> PaletteService:
         user_agent=f"sphinx-palette/{__version__} (MkDocs)",
     )
     return PaletteService(
-        PaletteCache(Path(settings.cache_dir)),
+        PaletteCache(settings.cache_dir),
         fetch_settings,
         remote_ttl=settings.remote_ttl,
         offline=settings.is_offline(),

@@ -15,6 +15,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
+from ..remote.cache_store import is_store_url
 from ..remote.urls import add_redacted_params
 from ..settings import SETTINGS, PaletteConfig, Scope, Setting
 from ..warning_kinds import WARNING_TYPE, Subtype
@@ -95,13 +96,17 @@ def validate_config(app: Sphinx, config: Config) -> None:
 DEFAULT_CACHE = ".palette-cache"
 
 
-def cache_directory(app: Sphinx, config: PaletteConfig) -> Path:
+def cache_directory(app: Sphinx, config: PaletteConfig) -> Path | str:
     """The cache directory: ``palette_cache_dir`` relative to the conf dir, else ``.palette-cache`` there.
+
+    An object-storage URL (``s3://bucket/prefix``) is returned as it is.
 
     One cache per project, shared by every builder (``-b latex`` after ``-b html`` computes nothing) and
     outside every output directory, so no builder packs it (epub). Only when the configuration directory is
     read-only does it fall back to the doctree directory.
     """
+    if config.cache_dir and is_store_url(config.cache_dir):
+        return config.cache_dir
     if config.cache_dir:
         return Path(app.confdir, config.cache_dir).resolve()
     default = Path(app.confdir, DEFAULT_CACHE)

@@ -21,17 +21,21 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
 from sphinx.util.parallel import parallel_available
 
 from .. import __version__
 from ..remote.background import BackgroundBatch
 from ..remote.batch import BatchJob, BatchOptions
-from ..remote.cache import PaletteCache
+from ..remote.cache import CacheError, PaletteCache
 from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteService
 from ..settings import PaletteConfig
+from ..warning_kinds import WARNING_TYPE, Subtype
 from .config import cache_directory
 from .envdata import PaletteEnvData
+
+logger = logging.getLogger(__name__)
 
 
 def prepare_service(app: Sphinx) -> None:
@@ -118,13 +122,17 @@ def close_service(app: Sphinx, exception: Exception | None = None) -> None:
     PaletteEnvData.of(app.env).close_service()
     config = PaletteConfig.from_sphinx(app.config)
     if config.cache_max_bytes is not None:
-        PaletteCache(cache_directory(app, config)).trim(config.cache_max_bytes)
+        try:
+            PaletteCache(cache_directory(app, config)).trim(config.cache_max_bytes)
+        except CacheError as exc:
+            logger.warning("the cache was not trimmed: %s", exc, type=WARNING_TYPE, subtype=Subtype.CACHE)
 
 
-def make_service(config: Config, cache_dir: Path) -> PaletteService:
+def make_service(config: Config, cache_dir: Path | str) -> PaletteService:
     """A service from the ``palette_*`` settings and Sphinx's ``user_agent``, ``tls_verify``, ``tls_cacerts``.
 
-    ``cache_dir`` is resolved by the caller (it depends on the configuration directory).
+    ``cache_dir`` is resolved by the caller (it depends on the configuration directory); it may be an
+    object-storage URL.
     """
     palette_config = PaletteConfig.from_sphinx(config)
     verify: bool | str = bool(config.tls_verify)
