@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from sphinx_palette import cli
-from sphinx_palette.cli import main
 from sphinx_palette.batch.outputs import read_rows
+from sphinx_palette.cli import main
 from tests.batch_site import IIIFSite
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Response
 from tests.remote_helpers import png

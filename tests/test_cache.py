@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -412,7 +413,7 @@ def test_a_non_image_body_is_never_written_to_the_blob_store(http_server, tmp_pa
 
 
 @pytest.fixture
-def bucket_url(request) -> str:
+def bucket_url(request) -> Iterator[str]:
     """A fresh ``memory://`` prefix: fsspec's in-memory file system, which behaves as an object store."""
     fsspec = pytest.importorskip("fsspec")
     url = f"memory://palette-tests/{request.node.name}"
