@@ -75,3 +75,8 @@ def test_sphinx_and_mkdocs_give_the_same_palettes_for_the_same_page(tmp_path, ht
     assert labels.findall(project.html("index.html")) == labels.findall(
         (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     )
+    # One renderer: the swatch bars are the same bytes, tooltips, inks and labels included.
+    bars = re.compile(r'<ul aria-label="[^"]+" class="palette-bar">.*?</ul>', re.S)
+    from_sphinx_bars = bars.findall((tmp_path / "out" / "index.html").read_text(encoding="utf-8"))
+    assert len(from_sphinx_bars) == 3
+    assert bars.findall(project.html("index.html")) == from_sphinx_bars

@@ -17,18 +17,25 @@ from mkdocs.utils import get_relative_url
 
 from ..engine import Swatch
 from ..engine.colour import hex_to_rgb
-from ..engine.exports import gpl_text, json_text
 from ..engine.names import describe
 from ..engine.palette import rounded_share
+from ..markup import (
+    DOWNLOAD_DIR,
+    PaletteView,
+    SwatchView,
+    download_files,
+    download_stem,
+    palette_html,
+    placeholder_html,
+)
 from ..options import IndexOptions
 from ..remote.urls import redact_url
 from ..settings import PaletteConfig
 from ..site_export import export_entry, export_text
 from .collect import Use
-from .html import IndexEntry, PaletteView, SwatchView, index_html, palette_html, placeholder_html
+from .html import IndexEntry, index_html
 
 #: Where the site's palettes go, as in the Sphinx extension (one address for both editions of a site).
-DOWNLOAD_DIR = "_palettes"
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -187,13 +194,9 @@ class SiteWriter:
     def _downloads(
         self, page: Page, anchor: str, title: str, swatches: tuple[SwatchView, ...]
     ) -> tuple[tuple[str, str], ...]:
-        stem = f"{docname_of(page.file.src_uri).replace('/', '-')}--{anchor}"
-        rows = [{"hex": s.hex, "share": s.share, "name": s.name} for s in swatches]
+        stem = download_stem(docname_of(page.file.src_uri), anchor)
         links = []
-        for suffix, text, label in (
-            (".gpl", gpl_text(title, rows), "GIMP palette (.gpl)"),
-            (".json", json_text(title, rows), "JSON"),
-        ):
+        for suffix, text, label in download_files(title, swatches):
             path = f"{DOWNLOAD_DIR}/{stem}{suffix}"
             self.outputs[path] = text
             links.append((get_relative_url(path, page.url or "."), label))
