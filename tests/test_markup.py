@@ -28,7 +28,7 @@ def _translator() -> HTMLTranslator:
 def test_start_tag_writes_what_docutils_writes():
     """Sorted attributes, docutils' escaping (quotes, ampersands, at-signs, line breaks), extra ids."""
     translator = _translator()
-    attributes = {"title": "Jackson's <chameleon> & \"frog\" @ dusk\nlate", "aria-label": "x", "role": "note"}
+    attributes = {"title": 'Jackson\'s <chameleon> & "frog" @ dusk\nlate', "aria-label": "x", "role": "note"}
     for ids in ([], ["one"], ["one", "two", "three"]):
         element = nodes.container(ids=list(ids))
         assert start_tag("div", {"class": "palette", **attributes}, ids) == translator.starttag(
@@ -66,7 +66,7 @@ def test_palette_figure_pieces_in_order():
         alt="Colour palette of frog: 1 colours",
         classes=("wide",),
         image_src="img/frog.jpg",
-        image_alt="A \"red\" frog",
+        image_alt='A "red" frog',
         caption_html="<em>Frog</em>",
         credit_html="Photo: someone",
         manifest_url="https://example.org/manifest?a=1&b=2",
