@@ -1,18 +1,20 @@
-"""Decode benchmark: today's OpenCV path against the libvips path the engine now takes.
+"""Decode benchmark: the OpenCV path the engine used to take against the libvips and OpenJPEG paths it takes.
 
-For each case an image is generated once (in bounded memory, by libvips) under ``--workdir``; then each path
+For each case an image is generated once (in bounded memory, by libvips; JPEG 2000 by repeating one
+encoded tile, `tiled_jpeg2000`) under ``--workdir``; then each path
 decodes it in a fresh process, so peak RSS (``ru_maxrss``, which includes the interpreter and the imported
 libraries) belongs to that path alone. Times are the fastest of ``--repeat`` decodes in that process.
 
 * ``opencv``: what the engine did before libvips: the file's bytes to `cv2.imdecode` (JPEGs at the same
   reduced DCT scale, with ``IMREAD_REDUCED_COLOR_N``; other formats whole, ``IMREAD_UNCHANGED``), then
   normalised to 8-bit RGB and sampled on the same kind of grid.
+  JPEG 2000 was decoded that way, whole, up to 100 megapixels.
 * ``engine``: `sphinx_palette.engine.decode.decode_image` as `extract_palette` calls it (``work_pixels``),
   plus, separately, the whole `extract_palette` (decode + clustering).
 
 Usage::
 
-    python benchmarks/decode.py --workdir /tmp/decode-bench [--cases jpeg24 png100x16 png500 tiff500]
+    python benchmarks/decode.py --workdir /tmp/decode-bench [--cases jpeg24 png500 jp2_503 ...]
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CASES = {
     # name: (format, width, height, description)
@@ -31,6 +38,8 @@ CASES = {
     "png100x16": ("png", 10000, 9999, "99.99 MP 16-bit RGBA PNG"),
     "png500": ("png", 25000, 20000, "500 MP 8-bit RGB PNG"),
     "tiff500": ("tif", 25000, 20000, "500 MP 8-bit RGB TIFF, deflate, strips"),
+    "jp2_94": ("jp2", 10240, 9216, "94 MP JPEG 2000, lossless, 1024×1024 tiles, 5 levels"),
+    "jp2_503": ("jp2", 24576, 20480, "503 MP JPEG 2000, lossless, 1024×1024 tiles, 5 levels"),
 }
 MODES = ["read", "opencv", "engine", "palette"]
 
@@ -42,6 +51,10 @@ def generate(case: str, directory: Path) -> Path:
     fmt, width, height, _ = CASES[case]
     path = directory / f"{case}.{fmt}"
     if path.exists():
+        return path
+    if fmt == "jp2":
+        tile = 1024
+        path.write_bytes(tiled_jpeg2000(_tile_pattern(tile), width // tile, height // tile))
         return path
     xy = pyvips.Image.xyz(width, height)
     x, y = xy[0], xy[1]
@@ -62,6 +75,57 @@ def generate(case: str, directory: Path) -> Path:
     else:
         image.cast("uchar").copy(interpretation="srgb").tiffsave(str(path), compression="deflate")
     return path
+
+
+def _tile_pattern(size: int) -> np.ndarray:
+    """A tile of gradients and bands, like the other cases' frames."""
+    import numpy as np
+
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64)
+    rgb = np.stack([x * 255 / size, y * 255 / size, ((x + y) / 37 % 64) * 2 + 60], axis=2)
+    return rgb.astype(np.uint8)
+
+
+def tiled_jpeg2000(
+    tile: np.ndarray, columns: int, rows: int, profile: bytes | None = None, levels: int = 5
+) -> bytes:
+    """A JP2 file of ``columns`` × ``rows`` copies of the ``tile`` array, in seconds whatever its size.
+
+    The tile's side must be a power of two of at least 64: code blocks are anchored to the whole image's
+    grid, so only then is every tile coded alike.
+
+    OpenJPEG (Pillow) encodes the tile once, losslessly, with ``levels`` decomposition levels; its tile-part
+    is then repeated under each tile index of a codestream whose SIZ marker gives the whole extent.
+    ``profile`` goes into the ``colr`` box (method 2), as colour-managed masters carry it.
+    """
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(tile).save(out, "JPEG2000", irreversible=False, num_resolutions=levels + 1, no_jp2=True)
+    single = out.getvalue()
+    first_tile = single.index(b"\xff\x90")  # SOT: the main header ends here
+    main = bytearray(single[:first_tile])
+    height, width = tile.shape[0] * rows, tile.shape[1] * columns
+    struct.pack_into(">II", main, 8, width, height)  # SIZ: Xsiz, Ysiz
+    part = single[first_tile : single.rindex(b"\xff\xd9")]
+    parts = [part[:4] + struct.pack(">H", index) + part[6:] for index in range(columns * rows)]
+    codestream = bytes(main) + b"".join(parts) + b"\xff\xd9"
+    bands = tile.shape[2] if tile.ndim == 3 else 1
+    enumerated = 16 if bands >= 3 else 17  # sRGB or greyscale
+    colour = b"\x02\x00\x00" + profile if profile else b"\x01\x00\x00" + struct.pack(">I", enumerated)
+    header = _box(b"ihdr", struct.pack(">IIHBBBB", height, width, bands, 7, 7, 0, 0)) + _box(b"colr", colour)
+    return (
+        b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+        + _box(b"ftyp", b"jp2 \x00\x00\x00\x00jp2 ")
+        + _box(b"jp2h", header)
+        + _box(b"jp2c", codestream)
+    )
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
 
 
 def measure(mode: str, path: Path, repeat: int) -> dict[str, object]:

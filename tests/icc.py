@@ -19,6 +19,7 @@ SPACES = {
     "adobe-rgb": (((0.64, 0.33), (0.21, 0.71), (0.15, 0.06)), D65, 563 / 256),
     "display-p3": (((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)), D65, "srgb"),
     "prophoto": (((0.7347, 0.2653), (0.1596, 0.8404), (0.0366, 0.0001)), (0.3457, 0.3585), 1.8),
+    "bt2020": (((0.708, 0.292), (0.170, 0.797), (0.131, 0.046)), D65, "bt709"),
 }
 
 
@@ -46,6 +47,9 @@ def _curve_tag(curve) -> bytes:
     if curve == "srgb":  # parametric curve type 3: the sRGB transfer function
         parameters = (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
         return b"para\0\0\0\0" + struct.pack(">HH", 3, 0) + b"".join(_s15(p) for p in parameters)
+    if curve == "bt709":  # the inverse of BT.709's camera curve, as BT.2020 uses it
+        parameters = (1 / 0.45, 1 / 1.099, 0.099 / 1.099, 1 / 4.5, 0.081)
+        return b"para\0\0\0\0" + struct.pack(">HH", 3, 0) + b"".join(_s15(p) for p in parameters)
     return b"curv\0\0\0\0" + struct.pack(">IH", 1, round(curve * 256)) + b"\0\0"
 
 
@@ -56,7 +60,11 @@ def _desc_tag(text: str) -> bytes:
 
 def rgb_profile(name: str) -> bytes:
     """A matrix/TRC RGB display profile of one of `SPACES`."""
-    primaries, white, curve = SPACES[name]
+    return rgb_profile_of(*SPACES[name], name=name)
+
+
+def rgb_profile_of(primaries, white, curve, name: str = "custom") -> bytes:
+    """A matrix/TRC RGB display profile of the given primaries, white point and tone curve."""
     colorants = _colorants(primaries, white)
     tags = [
         (b"desc", _desc_tag(name)),

@@ -17,16 +17,24 @@ import cv2
 import numpy as np
 import pytest
 import pyvips
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageOps, Jpeg2KImagePlugin
 
 from sphinx_palette import extract_palette
-from sphinx_palette.engine.colour_tags import jp2_icc_profile
-from tests.icc import rgb_profile
+from sphinx_palette.engine import decode_jp2
+from sphinx_palette.engine.colour_tags import heif_nclx_tag, jp2_icc_profile
+from sphinx_palette.engine.extract import DECODE_PIXELS
+from tests.icc import SPACES, rgb_profile, rgb_profile_of
 
 _spec = importlib.util.spec_from_file_location("metrics", Path(__file__).parents[1] / "benchmarks/metrics.py")
 assert _spec and _spec.loader
 metrics = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(metrics)
+_bench_spec = importlib.util.spec_from_file_location(
+    "decode_bench", Path(__file__).parents[1] / "benchmarks/decode.py"
+)
+assert _bench_spec and _bench_spec.loader
+decode_bench = importlib.util.module_from_spec(_bench_spec)
+_bench_spec.loader.exec_module(decode_bench)
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 COLOURS = [(201, 80, 61), (60, 160, 90), (70, 90, 179), (230, 200, 60), (40, 35, 30), (240, 240, 235)]
@@ -251,6 +259,63 @@ def test_jpeg_2000_icc_profile():
     assert jp2_icc_profile(data) == profile
     reference = reference_palette(save(Image.fromarray(blocks()), "PNG"), profile)
     assert_within_delta_e(extract_palette(data, 6), reference)
+
+
+def test_jpeg_2000_master_profile_applies_at_a_reduced_level():
+    profile = rgb_profile("adobe-rgb")
+    data = decode_bench.tiled_jpeg2000(blocks(1024, 1024), 12, 12, profile=profile)  # 12288×12288
+    header = decode_jp2.read_header(data)
+    assert header is not None
+    level = decode_jp2.choose_reduce(header, header.width * header.height, DECODE_PIXELS, 1 << 30)
+    assert level == 5
+    # The reference: OpenJPEG's pixels of that level (Pillow), converted by LittleCMS.
+    reduced = Jpeg2KImagePlugin.Jpeg2KImageFile(io.BytesIO(data))
+    reduced.reduce = level
+    reduced.load()
+    converted = ImageCms.profileToProfile(
+        reduced, ImageCms.ImageCmsProfile(io.BytesIO(profile)), SRGB, outputMode="RGB",
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+    )  # fmt: skip
+    assert converted is not None
+    palette = extract_palette(data, 6)
+    assert_within_delta_e(palette, extract_palette(np.asarray(converted), 6))
+    with pytest.raises(AssertionError):  # the profile made a difference
+        assert_within_delta_e(palette, extract_palette(np.asarray(reduced.convert("RGB")), 6))
+
+
+# --- HEIF/AVIF nclx colour (no ICC profile) ---------------------------------------------------------------
+
+
+def avif_with_nclx(rgb: np.ndarray, primaries: int, transfer: int) -> bytes:
+    """Pillow's AVIF (libavif writes an sRGB ``nclx`` property) with other primaries and transfer."""
+    data = bytearray(save(Image.fromarray(rgb), "AVIF", quality=100, subsampling="4:4:4"))
+    start = data.index(b"colrnclx") + 8
+    data[start : start + 4] = struct.pack(">HH", primaries, transfer)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("primaries", "transfer", "space"), [(12, 13, "display-p3"), (9, 13, None), (9, 1, "bt2020")]
+)
+def test_avif_nclx_colour_matches_littlecms(primaries, transfer, space):
+    data = avif_with_nclx(blocks(), primaries, transfer)
+    assert heif_nclx_tag(data) is not None
+    # space None: BT.2020 primaries with the sRGB curve.
+    profile = rgb_profile(space) if space else rgb_profile_of(*SPACES["bt2020"][:2], "srgb")
+    # The reference: Pillow's decoding of the same AVIF (the codec's own loss included), then LittleCMS.
+    assert_within_delta_e(extract_palette(data, 6), reference_palette(data, profile))
+    with pytest.raises(AssertionError):  # the raw numbers are not the answer
+        assert_within_delta_e(extract_palette(data, 6), extract_palette(blocks(), 6))
+
+
+def test_avif_nclx_of_srgb_and_an_icc_profile_change_nothing():
+    srgb = avif_with_nclx(blocks(), 1, 13)
+    assert heif_nclx_tag(srgb) is None
+    with_profile = save(Image.fromarray(blocks()), "AVIF", quality=100, icc_profile=rgb_profile("adobe-rgb"))
+    assert b"colrprof" in with_profile
+    assert heif_nclx_tag(with_profile) is None
+    reference = reference_palette(with_profile, rgb_profile("adobe-rgb"))
+    assert_within_delta_e(extract_palette(with_profile, 6), reference)
 
 
 # --- EXIF orientation -------------------------------------------------------------------------------------

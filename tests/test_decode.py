@@ -274,9 +274,9 @@ def test_decode_memory_budget_in_bytes(monkeypatch):
     monkeypatch.setattr(decode_module.cv2, "imdecode", lambda *args: calls.append(args))
     # 9000×9000 = 81 MP is under the pixel limit, but a float image needs ~96 bytes a pixel to normalise.
     pfm = b"PF\n9000 9000\n-1.0\n" + bytes(64)
-    with pytest.raises(PaletteError, match=r"about 7\.2 GiB of memory, over the decode budget of 1\.0 GiB"):
+    with pytest.raises(PaletteError, match=r"about 7\.2 GiB of memory, over the decode budget of 1 GiB"):
         extract_palette(pfm)
-    with pytest.raises(PaletteError, match=r"over the decode budget of 50\.0 KiB"):
+    with pytest.raises(PaletteError, match=r"over the decode budget of 50 KiB"):
         decode_image(bmp_claiming(100, 100), max_bytes=50 * 1024)
     assert calls == []
     # A GIF is decoded whole by libnsgif: the budget holds for it too.
@@ -289,7 +289,7 @@ def test_decode_memory_budget_in_bytes(monkeypatch):
         + struct.pack("<HH", 4000, 4000)
         + gif[frame + 9 :]
     )
-    with pytest.raises(PaletteError, match=r"over the decode budget of 100\.0 MiB"):
+    with pytest.raises(PaletteError, match=r"over the decode budget of 100 MiB"):
         decode_image(gif, max_bytes=100 * 1024**2)
 
 
@@ -638,7 +638,7 @@ def test_streamed_formats_that_must_hold_more_are_budgeted():
         "TIFF in strips": vips.tiffsave_buffer(),  # libvips writes strips of a few rows
     }
     for name, data in held_whole.items():
-        with pytest.raises(PaletteError, match=r"over the decode budget of 300\.0 KiB"):
+        with pytest.raises(PaletteError, match=r"over the decode budget of 300 KiB"):
             decode_image(data, work_pixels=1_000, max_bytes=300 * 1024)
         assert len(decode_image(data, work_pixels=1_000).rgb), name
     for name, data in streamed.items():

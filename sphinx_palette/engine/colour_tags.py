@@ -1,5 +1,5 @@
-"""Colour tags that are not ICC profiles: PNG's ``cICP``, ``sRGB``, ``gAMA`` and ``cHRM`` chunks; JPEG 2000's
-``colr`` box.
+"""Colour tags that are not ICC profiles: PNG's ``cICP``, ``sRGB``, ``gAMA`` and ``cHRM`` chunks; HEIF/AVIF's
+``nclx`` colour property; JPEG 2000's ``colr`` box.
 
 PNG (third edition) ranks them ``cICP`` > ``iCCP`` > ``sRGB`` > ``cHRM``/``gAMA``; ICC profiles themselves are
 applied by LittleCMS in ``decode_vips.py``. Here the other tags become a conversion of code values to linear
@@ -9,6 +9,7 @@ sRGB light: transfer function, then primaries and white point (Bradford adaptati
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,22 +117,82 @@ def jp2_icc_profile(data: bytes) -> bytes | None:
     return data[colr[0] + 3 : colr[1]] or None
 
 
-def _find_box(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    """``(content start, content end)`` of the first box of ``kind`` between ``start`` and ``end``."""
+def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """``(kind, content start, content end)`` of each ISO media or JP2 box between ``start`` and ``end``."""
     position = start
     while position + 8 <= end:
-        length, box_kind = struct.unpack(">I4s", data[position : position + 8])
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
         header = 8
         if length == 1 and position + 16 <= end:
             length, header = struct.unpack(">Q", data[position + 8 : position + 16])[0], 16
         elif length == 0:
             length = end - position
         if length < header:
-            return None
-        if box_kind == kind:
-            return position + header, min(end, position + length)
+            return
+        yield kind, position + header, min(end, position + length)
         position += length
-    return None
+
+
+def _find_box(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    """``(content start, content end)`` of the first box of ``kind`` between ``start`` and ``end``."""
+    return next(((first, last) for found, first, last in _boxes(data, start, end) if found == kind), None)
+
+
+def heif_nclx_tag(data: bytes) -> ColourTag | None:
+    """The colour of a HEIF/AVIF primary image given by an ``nclx`` property and no ICC profile, or ``None``.
+
+    libheif turns the coded YCbCr into full-range RGB code values but leaves their primaries and transfer
+    function (Display P3, BT.2020, PQ, HLG) as they are; this says how to convert them.
+    """
+    meta = _find_box(data, 0, min(len(data), 1 << 24), b"meta")
+    if meta is None:
+        return None
+    start, end = meta[0] + 4, meta[1]  # a full box: version and flags first
+    iprp = _find_box(data, start, end, b"iprp")
+    if iprp is None:
+        return None
+    ipco = _find_box(data, iprp[0], iprp[1], b"ipco")
+    properties = [] if ipco is None else list(_boxes(data, ipco[0], ipco[1]))
+    colours = [data[first:last] for index, (kind, first, last) in enumerate(properties, 1)
+               if kind == b"colr" and index in _primary_properties(data, start, end, iprp)]  # fmt: skip
+    if not colours:  # a grid whose tiles carry the colour: they share it
+        colours = [data[first:last] for kind, first, last in properties if kind == b"colr"]
+    if any(colour[:4] in (b"prof", b"rICC") for colour in colours):
+        return None  # an ICC profile: libvips applies it
+    nclx = next((colour for colour in colours if colour[:4] == b"nclx" and len(colour) >= 11), None)
+    if nclx is None:
+        return None
+    primaries, transfer = struct.unpack(">HH", nclx[4:8])
+    gamut, white = _CICP_PRIMARIES.get(primaries, (_SRGB_PRIMARIES, _D65))
+    tag = ColourTag(_CICP_TRANSFERS.get(transfer, "srgb"), gamut, white)
+    return None if tag.is_srgb else tag
+
+
+def _primary_properties(data: bytes, start: int, end: int, iprp: tuple[int, int]) -> set[int]:
+    """The (1-based) ``ipco`` indices of the properties associated with the primary item (``pitm``)."""
+    pitm, ipma = _find_box(data, start, end, b"pitm"), _find_box(data, iprp[0], iprp[1], b"ipma")
+    if pitm is None or ipma is None or pitm[1] - pitm[0] < 6:
+        return set()
+    wide_ids = data[pitm[0]] >= 1
+    primary = int.from_bytes(data[pitm[0] + 4 : pitm[0] + (8 if wide_ids else 6)], "big")
+    version, flags = data[ipma[0]], int.from_bytes(data[ipma[0] + 1 : ipma[0] + 4], "big")
+    position, (count,) = ipma[0] + 8, struct.unpack(">I", data[ipma[0] + 4 : ipma[0] + 8])
+    id_size, index_size = (4 if version >= 1 else 2), (2 if flags & 1 else 1)
+    for _ in range(min(count, 1 << 16)):
+        if position + id_size + 1 > ipma[1]:
+            break
+        item = int.from_bytes(data[position : position + id_size], "big")
+        associations = data[position + id_size]
+        position += id_size + 1
+        indices = [
+            int.from_bytes(data[position + i * index_size : position + (i + 1) * index_size], "big")
+            & (0x7FFF if index_size == 2 else 0x7F)
+            for i in range(associations)
+        ]
+        position += associations * index_size
+        if item == primary:
+            return set(indices)
+    return set()
 
 
 def to_linear_srgb(values: np.ndarray, tag: ColourTag) -> np.ndarray:

@@ -1,10 +1,11 @@
 """Decode image bytes into 8-bit sRGB pixels and an opacity mask, within pixel and memory limits.
 
 One decoder per format: JPEG, PNG, TIFF, WebP, GIF, HEIF and AVIF go through libvips (``decode_vips.py``:
-streamed, shrunk on load, ICC profiles applied by LittleCMS); everything else OpenCV reads (BMP, PNM/PAM,
-PFM, Radiance HDR, Sun raster, JPEG 2000) is decoded whole by OpenCV, after a memory estimate from its
-header. Everything that is not an 8-bit RGB image (grey, 16-bit, float, alpha, palette) is normalised here,
-so the palette algorithm sees one kind of input. Nothing here knows about Sphinx.
+streamed, shrunk on load, ICC profiles applied by LittleCMS); JPEG 2000 through OpenJPEG at a reduced
+resolution level (``decode_jp2.py``); everything else OpenCV reads (BMP, PNM/PAM, PFM, Radiance HDR, Sun
+raster) is decoded whole by OpenCV, after a memory estimate from its header. Everything that is not an 8-bit
+RGB image (grey, 16-bit, float, alpha, palette) is normalised here, so the palette algorithm sees one kind of
+input. Nothing here knows about Sphinx.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import cv2
 import imagesize
 import numpy as np
 
+from . import decode_jp2
 from .colour import linear_to_srgb
-from .colour_tags import ColourTag, jp2_icc_profile, png_tags, to_linear_srgb
+from .colour_tags import ColourTag, heif_nclx_tag, jp2_icc_profile, png_tags, to_linear_srgb
+from .decode_jp2 import DamagedJpeg2000, is_jpeg2000
+from .decode_jp2 import read_header as read_jp2_header
 from .decode_limits import (
     DEFAULT_DECODE_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -116,11 +120,11 @@ def decode_image(
 ) -> DecodedImage:
     """Decode ``data`` to 8-bit sRGB, refusing, from the header, images over the pixel limit or the budget.
 
-    JPEG, PNG, TIFF and WebP are decoded by libvips in bounded memory (streamed, shrunk on load) and may have
-    up to `STREAMED_MAX_PIXELS`; every other format is decoded whole and may have up to
-    `DEFAULT_MAX_PIXELS`, and its estimated decoding memory must fit in ``max_bytes``. An explicit
-    ``max_pixels`` applies to every format. Embedded ICC profiles, CMYK, and PNG's colour chunks are
-    converted to sRGB.
+    JPEG, PNG, TIFF and WebP (by libvips: streamed, shrunk on load) and JPEG 2000 (at a reduced resolution
+    level) are decoded in bounded memory and may have up to `STREAMED_MAX_PIXELS`; every other format is
+    decoded whole and may have up to `DEFAULT_MAX_PIXELS`. Whatever the format, the estimated decoding
+    memory must fit in ``max_bytes``. An explicit ``max_pixels`` applies to every format. Embedded ICC
+    profiles, CMYK, PNG's colour chunks and HEIF's ``nclx`` colour are converted to sRGB.
 
     With ``work_pixels``, only a regular grid of at least about that many pixels of the region of interest
     is kept (JPEGs are shrunk on load by libjpeg's DCT scaling instead). ``region`` crops the image.
@@ -128,6 +132,8 @@ def decode_image(
     """
     if not data:
         raise PaletteError("the file is empty")
+    if is_jpeg2000(data):
+        return _decode_jpeg2000(data, max_pixels, work_pixels, region, max_bytes)
     fmt = vips_format(data)
     if fmt is not None:
         try:
@@ -157,9 +163,6 @@ def decode_image(
     except cv2.error as exc:  # an odd layout the decoder produced; never let OpenCV's exception escape
         raise PaletteError(f"unsupported pixel layout ({_first_line(exc)})") from None
     del pixels
-    profile = jp2_icc_profile(data)
-    if profile is not None and (managed := apply_icc_profile(rgb, profile)) is not None:
-        rgb = managed
     if region is not None and not region.is_full:
         try:
             rgb, opaque = _crop(rgb, opaque, region.box(width, height))
@@ -197,8 +200,9 @@ def _decode_vips(
         data, fmt, header, work_pixels=work_pixels, region=region, use_profile=tags is None or tags.use_icc
     )
     array = sampled.array
-    if tags is not None and tags.tag is not None and not sampled.colour_managed:
-        array = _apply_tag(array, tags.tag)
+    tag = tags.tag if tags is not None else heif_nclx_tag(data) if fmt == "heif" else None
+    if tag is not None and not sampled.colour_managed:
+        array = _apply_tag(array, tag)
     if array.shape[2] in (3, 4):
         array = array[:, :, [2, 1, 0, 3][: array.shape[2]]]  # _to_rgb8 takes OpenCV's BGR(A) order
     rgb, opaque = _to_rgb8(np.ascontiguousarray(array))
@@ -207,6 +211,29 @@ def _decode_vips(
     _check_opaque(opaque)
     shown = displayed_size(width, height, sampled.orientation)
     return DecodedImage(rgb=rgb, opaque=opaque, width=shown[0], height=shown[1])
+
+
+def _decode_jpeg2000(
+    data: bytes, max_pixels: int | None, work_pixels: int | None, region: Region | None, max_bytes: int
+) -> DecodedImage:
+    header = read_jp2_header(data)
+    if header is None:
+        raise PaletteError(f"not a readable image ({describe_content(data)})")
+    check_pixel_limit(header.width, header.height, STREAMED_MAX_PIXELS if max_pixels is None else max_pixels)
+    try:
+        array = decode_jp2.decode_sampled(
+            data, header, work_pixels=work_pixels, region=region, max_bytes=max_bytes
+        )
+    except DamagedJpeg2000:
+        raise PaletteError(f"not a readable image ({describe_content(data)})") from None
+    if array.shape[2] in (3, 4):
+        array = array[:, :, [2, 1, 0, 3][: array.shape[2]]]  # _to_rgb8 takes OpenCV's BGR(A) order
+    rgb, opaque = _to_rgb8(np.ascontiguousarray(array))
+    profile = jp2_icc_profile(data)
+    if profile is not None and (managed := apply_icc_profile(rgb, profile)) is not None:
+        rgb = managed
+    _check_opaque(opaque)
+    return DecodedImage(rgb=rgb, opaque=opaque, width=header.width, height=header.height)
 
 
 def _apply_tag(array: np.ndarray, tag: ColourTag) -> np.ndarray:

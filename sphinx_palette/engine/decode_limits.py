@@ -42,11 +42,15 @@ def check_budget(width: int, height: int, needed: int, max_bytes: int) -> None:
 
 
 def _size(count: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
+    """Bytes in words an author reads at a glance: ``640 bytes``, ``7.2 GiB``, ``20 MiB``."""
+    unit = "bytes"
+    for larger in ("KiB", "MiB", "GiB", "TiB"):
         if count < 1024:
-            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} TiB"
+            break
+        count, unit = count / 1024, larger
+    if unit == "bytes" or count >= 10 or count == int(count):
+        return f"{count:.0f} {unit}"
+    return f"{count:.1f} {unit}"
 
 
 def check_pixel_limit(width: int, height: int, max_pixels: int) -> None:

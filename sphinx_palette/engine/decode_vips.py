@@ -18,7 +18,7 @@ import numpy as np
 import pyvips
 
 from .errors import PaletteError
-from .region import Region
+from .region import Region, scale_box
 
 # Each decode reads its own bytes once: libvips' operation cache would only keep those buffers (up to the
 # palette byte limit each) alive between images.
@@ -120,7 +120,7 @@ def decode_sampled(
         elif fmt == "tiff":
             image, scale = _pyramid_level(data, header, area, work_pixels)
     if scale != 1.0:
-        box = _scaled(box, scale, image.width, image.height)
+        box = scale_box(box, scale, image.width, image.height)
     x, y, w, h = box
     step = 1
     if work_pixels:
@@ -300,14 +300,6 @@ def orient(array: np.ndarray, orientation: int) -> np.ndarray:
     elif orientation == 8:
         array = np.rot90(array, 1)
     return np.ascontiguousarray(array)
-
-
-def _scaled(box: Box, scale: float, width: int, height: int) -> Box:
-    x, y, w, h = box
-    x0, y0 = min(width - 1, math.floor(x * scale)), min(height - 1, math.floor(y * scale))
-    x1 = max(x0 + 1, min(width, math.ceil((x + w) * scale)))
-    y1 = max(y0 + 1, min(height, math.ceil((y + h) * scale)))
-    return x0, y0, x1 - x0, y1 - y0
 
 
 def _vips_reason(exc: pyvips.Error) -> str:

@@ -71,6 +71,20 @@ class Region:
         return f"pct:{text}" if self.kind == "percent" else text
 
 
+def scale_box(
+    box: tuple[int, int, int, int], scale: float, width: int, height: int
+) -> tuple[int, int, int, int]:
+    """A box of a full-size image, in the pixels of a ``width`` × ``height`` copy reduced by ``scale``.
+
+    Rounded outwards, and never empty, so a thin region of a reduced decode still has a pixel.
+    """
+    x, y, w, h = box
+    x0, y0 = min(width - 1, math.floor(x * scale)), min(height - 1, math.floor(y * scale))
+    x1 = max(x0 + 1, min(width, math.ceil((x + w) * scale)))
+    y1 = max(y0 + 1, min(height, math.ceil((y + h) * scale)))
+    return x0, y0, x1 - x0, y1 - y0
+
+
 def _format_number(value: float) -> str:
     return str(int(value)) if value == int(value) else repr(value)
 
