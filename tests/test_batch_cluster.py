@@ -20,6 +20,7 @@ import pytest
 from sphinx_palette import cli
 from sphinx_palette.batch.outputs import read_rows
 from sphinx_palette.cli import main
+from tests.batch_helpers import CountingImages
 from tests.batch_site import IIIFSite
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Response
 from tests.remote_helpers import png
@@ -293,3 +294,28 @@ def test_dask_workers_share_an_s3_cache(
     assert main(["cache", "info", url, "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["directory"] == url and figures["kinds"]["palettes"]["files"] == 5
+
+
+def test_a_retry_after_received_by_one_worker_pauses_the_host_for_every_worker(
+    scheduler: str, http_server: LocalHTTPServer, tmp_path: Path
+) -> None:
+    # The first request is told to wait 2 s; the others are answered after 0.2 s. Two workers share two
+    # leases on the host: while one waits out its pause, the other would go on sending without the board.
+    handler = CountingImages(
+        lambda n: png([(20 * n, 90, 250 - 20 * n)]),
+        hold=0.2,
+        first=[Response(status=429, headers={"Retry-After": "2"})],
+    )
+    for number in range(12):
+        http_server.route(f"/{number}.png", handler)
+    listing = tmp_path / "urls.txt"
+    listing.write_text("".join(f"{http_server.url(f'/{n}.png')}\n" for n in range(12)))
+    status = run(f"@{listing}", "--out", tmp_path / "rows.jsonl", "--dask", scheduler, "--partition-size", "3",
+                 "--per-host", "2", "--fetch-workers", "2", cache=tmp_path / "cache")  # fmt: skip
+    assert status == 0
+    assert len(rows_by_key(tmp_path / "rows.jsonl")) == 12
+    (paused_at,) = handler.statuses(429)
+    during = [t - paused_at for t, _, _ in handler.log if paused_at + 0.15 < t < paused_at + 1.95]
+    # Only a request already on its way when the 429 was sent may arrive just after it; none in the pause.
+    assert during == []
+    assert len(handler.log) == 13  # twelve images and the one retry

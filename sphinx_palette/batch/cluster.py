@@ -8,7 +8,9 @@ once, so neither the scheduler nor the client holds the whole batch.
 
 Politeness holds across the cluster: every request to a host takes a lease of a `distributed.Semaphore`
 named after that host, with ``per_host`` leases, so the whole cluster keeps at most ``per_host`` requests
-in flight to one host (each worker's own `HostGate` still applies, with its ``Retry-After`` pauses).
+in flight to one host. A ``Retry-After`` pause received by one worker is published on the scheduler
+(`SchedulerPauses`, the core's `politeness.PauseBoard`), and every worker's gate consults it before each
+request, so the host hears nothing from any worker until the pause is over.
 """
 
 from __future__ import annotations
@@ -20,13 +22,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..remote.batch import BatchJob, BatchOptions
-from ..remote.politeness import HostGate, host_of
+from ..remote.politeness import HostGate, PauseBoard, host_of
 from ..remote.service import PaletteResult
 from .run import PaletteParameters, Resolver
 from .service import BatchService, ServiceSpec
 from .targets import Target
 
-__all__ = ["ClusterGate", "DaskSettings", "dask_resolver", "resolve_partition"]
+__all__ = ["ClusterGate", "DaskSettings", "SchedulerPauses", "dask_resolver", "resolve_partition"]
+
+#: The scheduler's metadata key under which pauses are kept, by host.
+PAUSES_KEY = "sphinx-palette-host-pauses"
+#: How long a worker waits for the scheduler to answer about a pause before going on without it.
+_BOARD_TIMEOUT = 10.0
 
 
 class ClusterUnavailable(Exception):
@@ -43,19 +50,51 @@ class DaskSettings:
     per_host: int = 4
 
 
+class SchedulerPauses(PauseBoard):
+    """Pauses kept in the scheduler's metadata (``PAUSES_KEY`` / host: until, in epoch seconds).
+
+    Called from fetch threads, which are not the worker's: each call is run on the worker's event loop
+    with its scheduler connection. A scheduler that does not answer is a board with no pauses.
+    """
+
+    def __init__(self, scheduler: Any, loop: Any) -> None:
+        self._scheduler, self._loop = scheduler, loop
+
+    def publish(self, host: str, until: float) -> None:
+        """Keep the later of ``until`` and the pause already published for ``host``."""
+        if until <= self.paused_until(host):
+            return
+        self._call("set_metadata", keys=[PAUSES_KEY, host], value=until)
+
+    def paused_until(self, host: str) -> float:
+        """The published pause of ``host`` (0 when none, or when the scheduler does not answer)."""
+        value = self._call("get_metadata", keys=[PAUSES_KEY, host], default=0.0)
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    def _call(self, name: str, **arguments: Any) -> Any:
+        from distributed.utils import sync
+
+        try:
+            method = getattr(self._scheduler, name)
+            return sync(self._loop, method, callback_timeout=_BOARD_TIMEOUT, **arguments)
+        except Exception:  # politeness is kept locally when the scheduler cannot be asked
+            return None
+
+
 class ClusterGate(HostGate):
-    """A `HostGate` that also holds a cluster-wide lease per host (`distributed.Semaphore`).
+    """A `HostGate` that also holds a cluster-wide lease per host (`distributed.Semaphore`) and shares
+    its ``Retry-After`` pauses with every worker (`SchedulerPauses`).
 
     Made in a task on a worker: the fetch threads that use it are not the worker's, so the worker's
-    scheduler connection and event loop are taken here and given to each semaphore.
+    scheduler connection and event loop are taken here and given to each semaphore and to the board.
     """
 
     def __init__(self, per_host: int) -> None:
         from distributed import get_worker
 
-        super().__init__(per_host)
-        self.cluster_per_host = per_host
         worker = get_worker()
+        super().__init__(per_host, board=SchedulerPauses(worker.scheduler, worker.loop))
+        self.cluster_per_host = per_host
         self._scheduler, self._loop = worker.scheduler, worker.loop
         self._semaphores: dict[str, Any] = {}
         self._semaphores_lock = threading.Lock()
