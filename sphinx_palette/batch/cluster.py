@@ -51,25 +51,26 @@ class DaskSettings:
 
 
 class SchedulerPauses(PauseBoard):
-    """Pauses kept in the scheduler's metadata (``PAUSES_KEY`` / host: until, in epoch seconds).
+    """Pauses kept in the scheduler's metadata: ``PAUSES_KEY`` / host / worker: until (epoch seconds).
 
-    Called from fetch threads, which are not the worker's: each call is run on the worker's event loop
-    with its scheduler connection. A scheduler that does not answer is a board with no pauses.
+    Each worker writes its own entry (one request, no read-modify-write race); a host's pause is the
+    latest of its entries. Called from fetch threads, which are not the worker's: each call runs on the
+    worker's event loop with its scheduler connection. A scheduler that does not answer has no pauses.
     """
 
-    def __init__(self, scheduler: Any, loop: Any) -> None:
-        self._scheduler, self._loop = scheduler, loop
+    def __init__(self, scheduler: Any, loop: Any, worker: str) -> None:
+        self._scheduler, self._loop, self._worker = scheduler, loop, worker
 
     def publish(self, host: str, until: float) -> None:
-        """Keep the later of ``until`` and the pause already published for ``host``."""
-        if until <= self.paused_until(host):
-            return
-        self._call("set_metadata", keys=[PAUSES_KEY, host], value=until)
+        """Publish this worker's pause of ``host``."""
+        self._call("set_metadata", keys=[PAUSES_KEY, host, self._worker], value=until)
 
     def paused_until(self, host: str) -> float:
-        """The published pause of ``host`` (0 when none, or when the scheduler does not answer)."""
-        value = self._call("get_metadata", keys=[PAUSES_KEY, host], default=0.0)
-        return float(value) if isinstance(value, int | float) else 0.0
+        """The latest pause of ``host`` any worker published (0 when none, or no answer)."""
+        entries = self._call("get_metadata", keys=[PAUSES_KEY, host], default={})
+        if not isinstance(entries, dict):
+            return 0.0
+        return max((float(v) for v in entries.values() if isinstance(v, int | float)), default=0.0)
 
     def _call(self, name: str, **arguments: Any) -> Any:
         from distributed.utils import sync
@@ -93,7 +94,7 @@ class ClusterGate(HostGate):
         from distributed import get_worker
 
         worker = get_worker()
-        super().__init__(per_host, board=SchedulerPauses(worker.scheduler, worker.loop))
+        super().__init__(per_host, board=SchedulerPauses(worker.scheduler, worker.loop, worker.address))
         self.cluster_per_host = per_host
         self._scheduler, self._loop = worker.scheduler, worker.loop
         self._semaphores: dict[str, Any] = {}
