@@ -237,3 +237,33 @@ def test_host_gate_waits_out_a_pause_and_refuses_past_a_deadline():
     now[0] = 105.0
     assert gate.wait("http://a.example/y", deadline=106.0)
     assert host_of("http://user:pw@A.example:8080/x") == "a.example:8080"
+
+
+class SharedBoard:
+    """A pause board in this process standing in for a cluster's (`batch.cluster.SchedulerPauses`)."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[str, float] = {}
+        self.lookups = 0
+
+    def publish(self, host: str, until: float) -> None:
+        self.pauses[host] = max(until, self.pauses.get(host, 0.0))
+
+    def paused_until(self, host: str) -> float:
+        self.lookups += 1
+        return self.pauses.get(host, 0.0)
+
+
+def test_a_pause_published_on_the_board_holds_every_gate_that_shares_it():
+    board = SharedBoard()
+    told, other, alone = HostGate(board=board), HostGate(board=board), HostGate()
+    told.pause("http://a.example/x", 0.5)
+    assert board.pauses["a.example"] > time.time() + 0.4
+    # Another process's gate has heard nothing itself, yet refuses what ends past its deadline...
+    assert not other.wait("http://a.example/y", deadline=time.monotonic() + 0.1)
+    # ...and waits the pause out otherwise; a gate without the board does not know of it.
+    started = time.monotonic()
+    assert other.wait("http://a.example/y", deadline=started + 5)
+    assert time.monotonic() - started >= 0.35
+    assert alone.wait("http://a.example/y", deadline=time.monotonic() + 0.01)
+    assert other.wait("http://b.example/y", deadline=time.monotonic() + 0.01)
