@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from .engine import Swatch
 
@@ -13,26 +13,34 @@ EXPORT_PATH = "_static/palettes.json"
 EXPORT_FORMAT = 1
 
 
-def export_entry(
-    *,
-    page: str,
-    docname: str,
-    anchor: str,
-    title: str,
-    source: str,
-    credit: str | None,
-    manifest: str | None,
-    swatches: Iterable[Swatch],
-) -> dict[str, Any]:
-    """One palette of the site: where it is shown, what it was taken from, and its swatches."""
+class ListedPalette(Protocol):
+    """What a front end knows of one palette of its site (its own record type, read-only here)."""
+
+    @property
+    def docname(self) -> str: ...
+    @property
+    def anchor(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def credit(self) -> str | None: ...
+    @property
+    def manifest(self) -> str | None: ...
+
+
+def export_entry(palette: ListedPalette, *, page: str, swatches: Iterable[Swatch]) -> dict[str, Any]:
+    """One palette of the site: where it is shown (``page``, the front end's address of its document), what
+    it was taken from, and its swatches."""
     return {
         "page": page,
-        "docname": docname,
-        "anchor": anchor,
-        "title": title,
-        "source": source,
-        "credit": credit,
-        "manifest": manifest,
+        "docname": palette.docname,
+        "anchor": palette.anchor,
+        "title": palette.title,
+        "source": palette.source,
+        "credit": palette.credit,
+        "manifest": palette.manifest,
         "swatches": [swatch.to_dict() for swatch in swatches],
     }
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from sphinx.testing.util import SphinxTestApp
@@ -20,6 +23,25 @@ def copy_root(name: str, destination: Path) -> Path:
     """Copy the test root ``tests/roots/test-<name>`` to ``destination`` (for tests that edit it)."""
     shutil.copytree(ROOTS / f"test-{name}", destination)
     return destination
+
+
+def run_sphinx(
+    source: Path, out: Path, *options: str, env: Mapping[str, str] | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m sphinx --no-color -q -b html [options] source out`` in a fresh process, output captured."""
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "--no-color",
+        "-q",
+        "-b",
+        "html",
+        *options,
+        str(source),
+        str(out),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=False, env=env, timeout=timeout)
 
 
 def warnings_of(app: SphinxTestApp) -> list[str]:

@@ -150,6 +150,17 @@ def test_without_javascript_everything_is_still_there(browser, base_url, site: P
         context.close()
 
 
+def serious_violations(page) -> list[tuple[str, str, list[object]]]:
+    """axe-core's serious and critical violations on the loaded page: rule, impact, the first targets."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 @pytest.mark.parametrize("path", ["items/carrots.html", "browse.html", "index.html"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_serious_accessibility_violation(browser, base_url, path: str, scheme: str) -> None:
@@ -160,13 +171,7 @@ def test_axe_finds_no_serious_accessibility_violation(browser, base_url, path: s
     try:
         page.goto(path)
         page.wait_for_load_state("load")
-        page.add_script_tag(path=str(AXE))
-        results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        serious = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in results["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        serious = serious_violations(page)
         assert serious == [], serious
     finally:
         context.close()

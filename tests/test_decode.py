@@ -23,6 +23,7 @@ from sphinx_palette import PaletteError, extract_palette
 from sphinx_palette.engine import decode as decode_module
 from sphinx_palette.engine import decode_vips
 from sphinx_palette.engine.decode import decode_image, describe_content, image_dimensions
+from tests.sphinx_helpers import run_sphinx
 
 RED, GREEN, BLUE = (220, 30, 40), (30, 180, 60), (20, 40, 200)
 
@@ -556,23 +557,8 @@ def test_a_damaged_png_is_one_warning_of_a_real_build(tmp_path):
     (source / "conf.py").write_text("extensions = ['sphinx_palette']\n")
     (source / "index.rst").write_text("Title\n=====\n\n.. palette:: broken.png\n")
     (source / "broken.png").write_bytes(damaged_samples()[".png"])
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "--no-color",
-            "-q",
-            "-b",
-            "html",
-            str(source),
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "SPHINX_PALETTE_CACHE": str(tmp_path / "cache")},
-    )
+    env = {**os.environ, "SPHINX_PALETTE_CACHE": str(tmp_path / "cache")}
+    done = run_sphinx(source, tmp_path / "out", env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, lines

@@ -88,13 +88,7 @@ def test_axe_finds_no_serious_accessibility_violation(browser, base_url, path: s
         page.wait_for_load_state("load")
         shown = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
         assert shown == ("slate" if scheme == "dark" else "default")
-        page.add_script_tag(path=str(test_browser.AXE))
-        results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        serious = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in results["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        serious = test_browser.serious_violations(page)
         assert serious == [], serious
     finally:
         context.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 import subprocess
-import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from sphinx_palette.options import OptionError, index_families, parse_index_options, parse_palette_options
 from sphinx_palette.settings import SETTINGS, PaletteConfig, validate
 from sphinx_palette.warning_kinds import WARNING_TYPE, Subtype
+from tests.sphinx_helpers import run_sphinx
 
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -119,24 +119,7 @@ def _build(tmp_path: Path, *arguments: str) -> tuple[subprocess.CompletedProcess
         (source / "conf.py").write_text('extensions = ["sphinx_palette"]\n', encoding="utf-8")
         (source / "index.rst").write_text("Title\n=====\n\nText.\n", encoding="utf-8")
     out = tmp_path / "out"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "--no-color",
-            "-q",
-            "-E",
-            "-b",
-            "html",
-            *arguments,
-            str(source),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_sphinx(source, out, "-E", *arguments)
     with (out / ".doctrees" / "environment.pickle").open("rb") as stream:
         config = pickle.load(stream).config
     return done, config

@@ -35,8 +35,6 @@ from ..site_export import export_entry, export_text
 from .collect import Use
 from .html import IndexEntry, index_html
 
-#: Where the site's palettes go, as in the Sphinx extension (one address for both editions of a site).
-
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -224,16 +222,7 @@ class SiteWriter:
 def export_json(project: str, records: list[Record]) -> str:
     """``palettes.json``: every palette of the site, in the Sphinx extension's format (same schema)."""
     entries = (
-        export_entry(
-            page=r.page,
-            docname=r.docname,
-            anchor=r.anchor,
-            title=r.title,
-            source=r.source,
-            credit=r.credit,
-            manifest=r.manifest,
-            swatches=(Swatch(hex_to_rgb(s.hex), s.share) for s in r.swatches),
-        )
+        export_entry(r, page=r.page, swatches=(Swatch(hex_to_rgb(s.hex), s.share) for s in r.swatches))
         for r in records
     )
     return export_text(project, entries)

@@ -18,7 +18,7 @@ Guarantees of :func:`fetch`:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -62,7 +62,7 @@ class _Retry(Exception):
 
 @dataclass
 class _Call:
-    """The state of one fetch call: deadline and credentials."""
+    """The state of one fetch call: what is asked (URL, headers, validators), deadline and credentials."""
 
     url: str
     settings: FetchSettings
@@ -72,6 +72,10 @@ class _Call:
     auth: tuple[str, str] | None
     #: Shared with other fetching threads: holds requests back while a host is paused (`politeness`).
     gate: HostGate | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    #: Validators of the cached copy, for a conditional request (and kept when a 304 omits them).
+    etag: str | None = None
+    last_modified: str | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -266,25 +270,21 @@ def fetch(
                 auth_origin=_origin(start) if auth else None,
                 auth=auth,
                 gate=gate,
+                headers=headers,
+                etag=etag,
+                last_modified=last_modified,
             )
-            return _fetch_with_retries(call, session, start, headers, etag, last_modified)
+            return _fetch_with_retries(call, session)
     finally:
         if own_session:
             session.close()
 
 
-def _fetch_with_retries(
-    call: _Call,
-    session: requests.Session,
-    start: str,
-    headers: dict[str, str],
-    etag: str | None,
-    last_modified: str | None,
-) -> FetchResult:
+def _fetch_with_retries(call: _Call, session: requests.Session) -> FetchResult:
     tries = max(1, call.settings.max_tries)
     for attempt in range(1, tries + 1):
         try:
-            return _attempt(call, session, start, headers, etag, last_modified)
+            return _attempt(call, session)
         except _Retry as failure:
             if attempt == tries:
                 detail = f"gave up after {tries} tries"
@@ -292,7 +292,7 @@ def _fetch_with_retries(
             if failure.retry_after is not None:
                 wait = failure.retry_after
                 if call.gate is not None:
-                    call.gate.pause(start, wait)
+                    call.gate.pause(call.url, wait)
                 if wait >= call.remaining():
                     raise FetchError(
                         call.url,
@@ -310,26 +310,19 @@ def _fetch_with_retries(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _attempt(
-    call: _Call,
-    session: requests.Session,
-    start: str,
-    headers: dict[str, str],
-    etag: str | None,
-    last_modified: str | None,
-) -> FetchResult:
-    final_url, response = _follow(call, session, start, headers)
+def _attempt(call: _Call, session: requests.Session) -> FetchResult:
+    final_url, response = _follow(call, session, call.url, call.headers)
     try:
         code = response.status_code
         if code == 304:
             return FetchResult(
-                url=redact_url(start),
+                url=redact_url(call.url),
                 final_url=redact_url(final_url),
                 status=304,
                 content=None,
                 content_type=http_headers.media_type(response.headers.get("Content-Type")),
-                etag=response.headers.get("ETag") or etag,
-                last_modified=response.headers.get("Last-Modified") or last_modified,
+                etag=response.headers.get("ETag") or call.etag,
+                last_modified=response.headers.get("Last-Modified") or call.last_modified,
             )
         if code == 429 or 500 <= code <= 599:
             raise _Retry(
@@ -345,7 +338,7 @@ def _attempt(
                 raise call.timed_out() from None
             raise _Retry(f"connection broken: {net_errors.describe(exc)}") from None
         return FetchResult(
-            url=redact_url(start),
+            url=redact_url(call.url),
             final_url=redact_url(final_url),
             status=code,
             content=content,

@@ -132,13 +132,8 @@ def export_json(app: Sphinx, exception: Exception | None) -> None:
         return
     entries = (
         export_entry(
+            r,
             page=app.builder.get_target_uri(r.docname),
-            docname=r.docname,
-            anchor=r.anchor,
-            title=r.title,
-            source=r.source,
-            credit=r.credit,
-            manifest=r.manifest,
             swatches=(Swatch(s.rgb, s.share) for s in r.swatches),
         )
         for r in site_palettes(app.env)
