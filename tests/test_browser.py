@@ -116,7 +116,12 @@ def test_enter_on_a_focused_swatch_copies_too(page) -> None:
 
 
 def test_a_family_chip_hides_the_other_families(page) -> None:
-    page.goto("browse.html")
+    check_family_chips(page, "browse.html")
+
+
+def check_family_chips(page, browse: str) -> None:
+    """On the browse page at ``browse``, a family chip shows only its family; pressed again, all of them."""
+    page.goto(browse)
     groups = page.locator(".palette-index-family")
     assert groups.count() >= 3
     chip = page.locator(".palette-index-chips button").nth(1)

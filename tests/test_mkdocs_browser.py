@@ -56,13 +56,7 @@ def test_clicking_a_swatch_copies_its_hex(page) -> None:
 
 
 def test_a_family_chip_hides_the_other_families(page) -> None:
-    page.goto("browse/")
-    groups = page.locator(".palette-index-family")
-    assert groups.count() >= 3
-    chip = page.locator(".palette-index-chips button").nth(1)
-    family = chip.get_attribute("data-family")
-    chip.click()
-    assert [g.get_attribute("id") for g in groups.all() if g.is_visible()] == [f"palette-family-{family}"]
+    test_browser.check_family_chips(page, "browse/")
 
 
 def test_palette_layout_survives_materials_list_styles(page) -> None:
