@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .engine import EMPHASES, SORTS
+from .engine.decode_limits import DEFAULT_DECODE_BYTES
 
 #: Most swatches a document may ask for (the engine allows more, for the CLI).
 MAX_DIRECTIVE_COLORS = 32
@@ -178,6 +179,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest download; a longer response is stopped there and reported.",
     ),
     Setting(
+        "decode_budget",
+        DEFAULT_DECODE_BYTES,
+        (int,),
+        _number_in(16 * 2**20, 2**40),
+        "bytes, at least 16 MiB (16777216)",
+        "Most memory one image may take while it is decoded, estimated from its header before decoding; "
+        "an image over it is refused with a ``palette.image`` warning. It holds whatever ``max_bytes`` is. "
+        "JPEG, PNG, TIFF, WebP and JPEG 2000 are decoded in far less whatever their size; under "
+        "``-j N`` or with ``workers``, each process may use this much at once.",
+        "documents",
+    ),
+    Setting(
         "remote_ttl",
         86400,
         (int, float),
@@ -292,6 +305,7 @@ class PaletteConfig:
     allowed_paths: tuple[str, ...] = ()
     timeout: float = _DEFAULTS["timeout"]
     max_bytes: int = _DEFAULTS["max_bytes"]
+    decode_budget: int = _DEFAULTS["decode_budget"]
     remote_ttl: float = _DEFAULTS["remote_ttl"]
     cache_max_bytes: int | None = _DEFAULTS["cache_max_bytes"]
     redact_params: tuple[str, ...] = ()
@@ -317,6 +331,7 @@ class PaletteConfig:
             allowed_paths=tuple(os.fspath(path) for path in chosen["allowed_paths"]),
             timeout=float(chosen["timeout"]),
             max_bytes=int(chosen["max_bytes"]),
+            decode_budget=int(chosen["decode_budget"]),
             remote_ttl=float(chosen["remote_ttl"]),
             cache_max_bytes=None if chosen["cache_max_bytes"] is None else int(chosen["cache_max_bytes"]),
             redact_params=tuple(str(name) for name in chosen["redact_params"]),

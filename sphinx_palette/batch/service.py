@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..engine.decode_limits import DEFAULT_DECODE_BYTES
 from ..remote.cache import PaletteCache
 from ..remote.compute import Prepared
 from ..remote.fetch import FetchSettings
@@ -48,10 +49,15 @@ class ServiceSpec:
     remote_ttl: float
     offline: bool
     user_agent: str = f"sphinx-palette/{__version__}"
+    decode_budget: int = DEFAULT_DECODE_BYTES
 
     def make(self) -> BatchService:
         """A new service with these settings."""
         settings = FetchSettings(timeout=self.timeout, max_bytes=self.max_bytes, user_agent=self.user_agent)
         return BatchService(
-            PaletteCache(self.cache_dir), settings, remote_ttl=self.remote_ttl, offline=self.offline
+            PaletteCache(self.cache_dir),
+            settings,
+            remote_ttl=self.remote_ttl,
+            offline=self.offline,
+            decode_budget=self.decode_budget,
         )

@@ -133,7 +133,11 @@ def _make_service(config: PaletteConfig, cache_dir: Path) -> PaletteService:
         timeout=config.timeout, max_bytes=config.max_bytes, user_agent=f"{PROG}/{__version__}"
     )
     return PaletteService(
-        PaletteCache(cache_dir), settings, remote_ttl=config.remote_ttl, offline=config.is_offline()
+        PaletteCache(cache_dir),
+        settings,
+        remote_ttl=config.remote_ttl,
+        offline=config.is_offline(),
+        decode_budget=config.decode_budget,
     )
 
 

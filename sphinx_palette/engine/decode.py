@@ -141,6 +141,9 @@ def decode_image(
         except DamagedImage:
             # libvips' own reason ("vipspng: libpng read error") would tell an author nothing more.
             raise PaletteError(f"not a readable image ({describe_content(data)})") from None
+    if not looks_like_image(data):
+        # Never handed to OpenCV: what it would say of gigabytes of zeros is an assertion, not a reason.
+        raise PaletteError(f"not a readable image ({describe_content(data)})")
     dimensions = image_dimensions(data)
     if dimensions is not None:
         check_pixel_limit(*dimensions, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
@@ -150,8 +153,8 @@ def decode_image(
     try:
         with _opencv_quiet():
             pixels = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
-    except cv2.error as exc:
-        raise PaletteError(f"the image data is damaged ({_first_line(exc)})") from None
+    except cv2.error:
+        raise PaletteError(f"not a readable image ({describe_content(data)})") from None
     if pixels is None or pixels.size == 0:
         raise PaletteError(f"not a readable image ({describe_content(data)})")
 
@@ -160,8 +163,8 @@ def decode_image(
         check_pixel_limit(width, height, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
     try:
         rgb, opaque = _to_rgb8(pixels)
-    except cv2.error as exc:  # an odd layout the decoder produced; never let OpenCV's exception escape
-        raise PaletteError(f"unsupported pixel layout ({_first_line(exc)})") from None
+    except cv2.error:  # an odd layout the decoder produced; never let OpenCV's exception escape
+        raise PaletteError(f"unsupported pixel layout ({describe_content(data)})") from None
     del pixels
     if region is not None and not region.is_full:
         try:
@@ -306,6 +309,15 @@ def _check_opaque(opaque: np.ndarray | None) -> None:
         raise PaletteError("the image has no opaque pixel (every pixel is at least half transparent)")
 
 
+def looks_like_image(head: bytes) -> bool:
+    """True when ``head`` (the first bytes of a file) starts as a format this module decodes."""
+    if vips_format(head) is not None or is_jpeg2000(head):
+        return True
+    if head[:1] == b"P" and head[1:2] in (b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"f", b"F"):
+        return head[2:3] in (b" ", b"\t", b"\r", b"\n")  # PNM, PAM, PFM
+    return head.startswith((b"BM", b"#?RADIANCE", b"#?RGBE", b"\x59\xa6\x6a\x95"))
+
+
 def describe_content(data: bytes) -> str:
     """Say in a few words what some bytes look like, for error messages about non-images."""
     head = data[:512].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
@@ -336,6 +348,9 @@ _SIGNATURES = (
     ("AVIF", lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"avif", b"avis")),
     ("HEIF", lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"heic", b"heix", b"mif1", b"msf1")),
     ("BMP", lambda d: d.startswith(b"BM")),
+    ("Radiance HDR", lambda d: d.startswith((b"#?RADIANCE", b"#?RGBE"))),
+    ("Sun raster", lambda d: d.startswith(b"\x59\xa6\x6a\x95")),
+    ("PNM", looks_like_image),  # what is left of the formats OpenCV reads: PNM, PAM, PFM
 )
 
 
@@ -395,8 +410,3 @@ def _to_uint8(pixels: np.ndarray) -> np.ndarray:
 
 
 _UINT16_TO_UINT8 = np.rint(np.arange(65536, dtype=np.float64) * (255.0 / 65535.0)).astype(np.uint8)
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1].strip() if text else type(exc).__name__

@@ -14,6 +14,7 @@ import numpy as np
 
 from .cluster import cluster
 from .decode import DEFAULT_MAX_PIXELS, decode_image, normalise_array
+from .decode_limits import DEFAULT_DECODE_BYTES
 from .errors import PaletteError
 from .palette import SORTS, Palette, sort_swatches
 from .region import Region, parse_region
@@ -40,6 +41,7 @@ def extract_palette(
     region: str | Region | None = None,
     max_pixels: int | None = None,
     emphasis: str = "balanced",
+    decode_budget: int = DEFAULT_DECODE_BYTES,
 ) -> Palette:
     """Extract the ``colors`` most representative colours of an image.
 
@@ -60,6 +62,9 @@ def extract_palette(
         Images with more pixels are refused before they are decoded. By default 2,000,000,000 for JPEG,
         PNG, TIFF and WebP, which are decoded in bounded memory, and 100,000,000 for every other format
         and for arrays.
+    decode_budget : int, default 1 GiB
+        Most memory, in bytes, one decode may take, estimated from the image's header; an image over it is
+        refused before it is decoded.
 
     Returns
     -------
@@ -90,7 +95,7 @@ def extract_palette(
             region = parse_region(region)
         except ValueError as exc:
             raise PaletteError(str(exc)) from None
-    rgb, opaque = _load(image, region, max_pixels)
+    rgb, opaque = _load(image, region, max_pixels, decode_budget)
     pixels = _sample(rgb, opaque, WORK_PIXELS)
     swatches = cluster(pixels, colors, seed, emphasis)
     return Palette(tuple(sort_swatches(swatches, sort)))
@@ -109,7 +114,10 @@ def _check_parameters(colors: int, sort: str, seed: int) -> int:
 
 
 def _load(
-    image: bytes | str | os.PathLike[str] | np.ndarray, region: Region | None, max_pixels: int | None
+    image: bytes | str | os.PathLike[str] | np.ndarray,
+    region: Region | None,
+    max_pixels: int | None,
+    decode_budget: int,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     if isinstance(image, np.ndarray):
         max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
@@ -129,7 +137,9 @@ def _load(
             raise PaletteError(f"cannot read {os.fspath(image)!r}: {exc}") from None
     else:
         raise PaletteError(f"expected image bytes, a path or a numpy array, got {type(image).__name__}")
-    decoded = decode_image(data, max_pixels=max_pixels, work_pixels=DECODE_PIXELS, region=region)
+    decoded = decode_image(
+        data, max_pixels=max_pixels, work_pixels=DECODE_PIXELS, region=region, max_bytes=decode_budget
+    )
     return decoded.rgb, decoded.opaque
 
 

@@ -292,4 +292,5 @@ def make_service(settings: PaletteConfig) -> PaletteService:
         fetch_settings,
         remote_ttl=settings.remote_ttl,
         offline=settings.is_offline(),
+        decode_budget=settings.decode_budget,
     )

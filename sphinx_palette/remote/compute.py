@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine import Palette, PaletteError, extract_palette
+from ..engine.decode_limits import DEFAULT_DECODE_BYTES
 from ..engine.region import Region
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ class ComputeTask:
     """What to compute a palette from: the image bytes and the request's parameters.
 
     ``key`` is the palette's key in the content-addressed cache; ``where`` names the image in messages
-    (the redacted URL or the source as written); ``content_type`` is what the server said it sent.
+    (the redacted URL or the source as written); ``content_type`` is what the server said it sent;
+    ``decode_budget`` is the most memory, in bytes, the decode may take (``palette_decode_budget``).
     """
 
     key: str
@@ -36,6 +38,7 @@ class ComputeTask:
     where: str
     content_type: str | None = None
     emphasis: str = "balanced"
+    decode_budget: int = DEFAULT_DECODE_BYTES
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,13 @@ def compute(task: ComputeTask) -> Computed:
     """The palette of ``task`` (in whatever process runs this); a bad image gives ``Computed.error``."""
     try:
         palette = extract_palette(
-            task.data, task.colors, sort=task.sort, seed=task.seed, region=task.region, emphasis=task.emphasis
+            task.data,
+            task.colors,
+            sort=task.sort,
+            seed=task.seed,
+            region=task.region,
+            emphasis=task.emphasis,
+            decode_budget=task.decode_budget,
         )
     except PaletteError as exc:
         return Computed(None, f"{task.where}: {exc}{_hint(task.content_type, str(exc))}")

@@ -8,7 +8,8 @@ Guarantees of :func:`fetch`:
 * only ``http`` and ``https``, on the first request and on every redirect hop;
 * a *total* deadline (``FetchSettings.timeout``) for the whole call, retries, back-off and
   redirects included, kept by the watchdog of `sphinx_palette.remote.deadline`;
-* at most ``max_bytes`` of body, refused early from ``Content-Length`` and cut off while streaming;
+* at most ``max_bytes`` of body, refused early from ``Content-Length`` and cut off while streaming; a
+  body whose first `SNIFF_BYTES` are neither an image nor a JSON document is cut off there;
 * credentials written in a URL (``https://user:pw@host/...``) go to that host only and are
   redacted from every URL this module reports, as are credentials in query parameters
   (`sphinx_palette.remote.urls.redact_url`);
@@ -25,6 +26,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
+from ..engine.decode import looks_like_image
 from . import http_headers, net_errors
 from .deadline import Guard, install_deadline_adapter, watchdog
 from .fetch_model import FetchError, FetchResult, FetchSettings, seconds
@@ -118,6 +120,11 @@ def _check_url(original: str, url: str, *, redirect: bool) -> None:
     raise FetchError(original, "invalid URL", problem)
 
 
+#: A body whose first this many bytes are neither an image nor a JSON document is not read further: however
+#: large ``max_bytes`` is, junk (a gzip body that inflates to gigabytes of zeros) is never held in full.
+SNIFF_BYTES = 16 * 2**20
+
+
 def _read_body(call: _Call, response: requests.Response) -> bytes:
     limit = call.settings.max_bytes
     declared = response.headers.get("Content-Length", "")
@@ -130,12 +137,29 @@ def _read_body(call: _Call, response: requests.Response) -> bytes:
         if size > limit:
             raise FetchError(call.url, "response too large", f"over the limit of {limit:,} bytes")
         chunks.append(chunk)
+        if size >= SNIFF_BYTES and size - len(chunk) < SNIFF_BYTES:
+            _check_kind(call, chunks)
         if call.expired():
             raise call.timed_out()
     if call.expired():
         # The watchdog's shutdown can look like a clean end of a body delimited by the close.
         raise call.timed_out()
     return b"".join(chunks)
+
+
+def _check_kind(call: _Call, chunks: list[bytes]) -> None:
+    """Stop a large body that starts as neither an image nor a JSON (IIIF) document."""
+    head = b""
+    for chunk in chunks:
+        head += chunk[: 4096 - len(head)]
+        if len(head) >= 4096:
+            break
+    if looks_like_image(head) or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        return
+    shown = f"{SNIFF_BYTES // 2**20} MiB"
+    raise FetchError(
+        call.url, "not an image", f"its first {shown} are in no image format; the rest was not downloaded"
+    )
 
 
 def _one_request(

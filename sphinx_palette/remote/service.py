@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..engine.decode import image_dimensions
+from ..engine.decode_limits import DEFAULT_DECODE_BYTES
 from ..engine.region import Region
 from . import iiif
 from .cache import CacheError, PaletteCache, content_hash, palette_key
@@ -47,8 +48,11 @@ class PaletteService:
         offline: bool = False,
         clock: Callable[[], float] = time.time,
         gate: HostGate | None = None,
+        decode_budget: int = DEFAULT_DECODE_BYTES,
     ) -> None:
         self.cache = cache
+        #: Most memory one decode may take, in bytes (``palette_decode_budget``); goes with each task.
+        self.decode_budget = decode_budget
         self.fetch_settings = fetch_settings
         self.cache_error: str | None = None
         #: The remote half: sessions, per-URL locks, TTL, offline mode and the per-host gate.
@@ -246,6 +250,7 @@ class PaletteService:
             where=result.image_url or request.source,
             content_type=content_type,
             emphasis=request.emphasis,
+            decode_budget=self.decode_budget,
         )
         return Prepared(result, task)
 

@@ -157,4 +157,5 @@ def make_service(config: Config, cache_dir: Path | str) -> PaletteService:
         settings,
         remote_ttl=palette_config.remote_ttl,
         offline=palette_config.is_offline(),
+        decode_budget=palette_config.decode_budget,
     )
