@@ -49,6 +49,7 @@ __all__ = [
     "swatch_attributes",
     "swatch_html",
     "swatch_label",
+    "thumbnail_html",
 ]
 
 #: The folder of the output, beside the pages, where palettes' ``.gpl`` and ``.json`` downloads are written.
@@ -128,6 +129,15 @@ def media_html(src: str, alt: str, size: tuple[int, int] | None = None) -> str:
     return (
         f'<div class="palette-media"><img src="{escape(src, quote=True)}"{dimensions} '
         f'alt="{escape(alt, quote=True)}" loading="lazy" decoding="async"/></div>\n'
+    )
+
+
+def thumbnail_html(src: str, size: tuple[int, int] | None = None) -> str:
+    """A browse-index thumbnail, lazily loaded and decorative (its entry's title names it)."""
+    dimensions = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    return (
+        f'<img class="palette-index-thumb" src="{escape(src, quote=True)}"{dimensions} '
+        'alt="" loading="lazy" decoding="async"/>'
     )
 
 

@@ -69,7 +69,10 @@ def test_browse_index_and_palettes_json(project):
     browse = project.html("browse/index.html")
     assert 'class="palette-index"' in browse
     assert 'href="../items/warm/#palette-warm"' in browse
-    assert '<img alt="" class="palette-index-thumb" src="../img/warm.png"/>' in browse
+    assert (
+        '<img class="palette-index-thumb" src="../img/warm.png" alt="" loading="lazy" decoding="async"/>'
+        in browse
+    )
     document = json.loads((project.root / "site" / "_static" / "palettes.json").read_text())
     jsonschema.validate(document, json.loads(SCHEMA.read_text()))
     assert [p["docname"] for p in document["palettes"]] == ["index", "items/warm"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 
 from ..engine.names import FAMILIES
-from ..markup import SwatchView, bar_html
+from ..markup import SwatchView, bar_html, thumbnail_html
 from ..options import index_families
 
 
@@ -42,11 +42,7 @@ def index_html(entries: Sequence[IndexEntry], classes: Sequence[str]) -> str:
             f'<p class="rubric">{family.capitalize()}</p>\n<ul class="palette-index-entries">\n'
         )
         for entry in groups[family]:
-            thumb = (
-                f'<img alt="" class="palette-index-thumb" src="{escape(entry.thumbnail)}"/>'
-                if entry.thumbnail
-                else ""
-            )
+            thumb = thumbnail_html(entry.thumbnail) if entry.thumbnail else ""
             link = f'<a class="reference internal" href="{escape(entry.href)}">'
             parts.append(
                 f'<li class="palette-index-entry"><p>{link}'

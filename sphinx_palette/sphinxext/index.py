@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-from html import escape
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -13,6 +12,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from ..engine.names import FAMILIES
 from ..engine.thumbnails import THUMBNAIL_SIDE
+from ..markup import thumbnail_html
 from ..options import index_families, parse_index_options
 from ..warning_kinds import WARNING_TYPE, Subtype
 from . import collect
@@ -78,11 +78,7 @@ def _thumbnail(app: Sphinx, docname: str, image: str) -> nodes.raw | None:
     if made is None:
         return None
     path, width, height = made
-    src = escape(uri_from(app.builder, docname, path))
-    html = (
-        f'<img class="palette-index-thumb" src="{src}" width="{width}" height="{height}" '
-        'alt="" loading="lazy" decoding="async"/>'
-    )
+    html = thumbnail_html(uri_from(app.builder, docname, path), (width, height))
     return nodes.raw("", html, format="html")
 
 
