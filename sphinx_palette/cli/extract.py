@@ -22,8 +22,6 @@ from ..engine import SORTS, Palette, PaletteError, extract_palette
 from ..engine.exports import gpl_text, percent
 from ..engine.names import describe
 from ..options import MAX_CANVAS, OptionError, parse_palette_options
-from ..remote.cache import PaletteCache
-from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteResult, PaletteService
 from ..remote.urls import is_url, redact_url
 from ..settings import MAX_DIRECTIVE_COLORS, PaletteConfig
@@ -129,16 +127,7 @@ def _run_extract(args: argparse.Namespace) -> int:
 
 
 def _make_service(config: PaletteConfig, cache_dir: Path) -> PaletteService:
-    settings = FetchSettings(
-        timeout=config.timeout, max_bytes=config.max_bytes, user_agent=f"{PROG}/{__version__}"
-    )
-    return PaletteService(
-        PaletteCache(cache_dir),
-        settings,
-        remote_ttl=config.remote_ttl,
-        offline=config.is_offline(),
-        decode_budget=config.decode_budget,
-    )
+    return PaletteService.from_config(config, cache_dir, user_agent=f"{PROG}/{__version__}")
 
 
 @contextmanager

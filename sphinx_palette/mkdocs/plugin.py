@@ -35,8 +35,7 @@ from ..options import (
     parse_index_options,
     parse_palette_options,
 )
-from ..remote.cache import CacheError, PaletteCache
-from ..remote.fetch import FetchSettings
+from ..remote.cache import CacheError
 from ..remote.service import PaletteService
 from ..remote.urls import add_redacted_params, redact_url
 from ..settings import PaletteConfig
@@ -282,15 +281,6 @@ def local_path(source: str, page: Page, config: MkDocsConfig, files: Files) -> s
 def make_service(settings: PaletteConfig) -> PaletteService:
     """The palette service of a build: the settings' cache, limits and offline mode."""
     assert settings.cache_dir is not None
-    fetch_settings = FetchSettings(
-        timeout=settings.timeout,
-        max_bytes=settings.max_bytes,
-        user_agent=f"sphinx-palette/{__version__} (MkDocs)",
-    )
-    return PaletteService(
-        PaletteCache(settings.cache_dir),
-        fetch_settings,
-        remote_ttl=settings.remote_ttl,
-        offline=settings.is_offline(),
-        decode_budget=settings.decode_budget,
+    return PaletteService.from_config(
+        settings, settings.cache_dir, user_agent=f"sphinx-palette/{__version__} (MkDocs)"
     )

@@ -28,6 +28,7 @@ from .service_model import PaletteRequest, PaletteResult, SourceFailure
 from .urls import is_url, redact_url, url_problem
 
 if TYPE_CHECKING:
+    from ..settings import PaletteConfig
     from .batch import BatchJob, BatchOptions, BatchOutcome, BatchProgress
 
 __all__ = ["IIIF_TARGET", "PaletteRequest", "PaletteResult", "PaletteService", "SourceFailure"]
@@ -67,6 +68,34 @@ class PaletteService:
         )
         # Failures already reported, by source and request (what a directive asked for).
         self._failures: dict[str, tuple[str, str]] = {}
+
+    @classmethod
+    def from_config(
+        cls,
+        config: PaletteConfig,
+        cache_location: str | Path,
+        *,
+        user_agent: str,
+        verify: bool | str = True,
+        host_ca_certs: tuple[tuple[str, str], ...] = (),
+    ) -> PaletteService:
+        """The service of a build or command: the cache at ``cache_location`` (a path or URL), and the
+        limits, TTL, offline mode and decode budget of ``config``; ``verify`` and ``host_ca_certs`` are
+        the TLS settings of `FetchSettings`."""
+        fetch_settings = FetchSettings(
+            timeout=config.timeout,
+            max_bytes=config.max_bytes,
+            user_agent=user_agent,
+            verify=verify,
+            host_ca_certs=host_ca_certs,
+        )
+        return cls(
+            PaletteCache(cache_location),
+            fetch_settings,
+            remote_ttl=config.remote_ttl,
+            offline=config.is_offline(),
+            decode_budget=config.decode_budget,
+        )
 
     @property
     def gate(self) -> HostGate:

@@ -28,7 +28,6 @@ from .. import __version__
 from ..remote.background import BackgroundBatch
 from ..remote.batch import BatchJob, BatchOptions
 from ..remote.cache import CacheError, PaletteCache
-from ..remote.fetch import FetchSettings
 from ..remote.service import PaletteService
 from ..settings import PaletteConfig
 from ..warning_kinds import WARNING_TYPE, Subtype
@@ -145,17 +144,6 @@ def make_service(config: Config, cache_dir: Path | str) -> PaletteService:
         elif isinstance(certs, dict):
             host_ca_certs = tuple(sorted((str(h), os.fspath(p)) for h, p in certs.items()))
     user_agent = config.user_agent or f"sphinx-palette/{__version__}"
-    settings = FetchSettings(
-        timeout=palette_config.timeout,
-        max_bytes=palette_config.max_bytes,
-        user_agent=user_agent,
-        verify=verify,
-        host_ca_certs=host_ca_certs,
-    )
-    return PaletteService(
-        PaletteCache(cache_dir),
-        settings,
-        remote_ttl=palette_config.remote_ttl,
-        offline=palette_config.is_offline(),
-        decode_budget=palette_config.decode_budget,
+    return PaletteService.from_config(
+        palette_config, cache_dir, user_agent=user_agent, verify=verify, host_ca_certs=host_ca_certs
     )
