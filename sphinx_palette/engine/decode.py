@@ -45,6 +45,7 @@ from .decode_vips import (
     displayed_size,
     open_header,
     orient,
+    orientation_of,
     vips_format,
 )
 from .errors import PaletteError
@@ -80,6 +81,18 @@ def image_dimensions(data: bytes) -> tuple[int, int] | None:
             return None
         width, height = found
     return int(width), int(height)
+
+
+def shown_dimensions(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` of the image as shown (after EXIF orientation), from its header; or ``None``."""
+    fmt = vips_format(data)
+    if fmt is not None:
+        try:
+            header = open_header(data, fmt)
+        except DamagedImage:
+            return None
+        return displayed_size(header.width, header.height, orientation_of(header))
+    return image_dimensions(data)
 
 
 _PAM_SIZE = re.compile(rb"^(WIDTH|HEIGHT)[ \t]+(\d+)", re.MULTILINE)

@@ -101,7 +101,7 @@ def decode_sampled(
     embedded RGB profile (a PNG's ``cICP`` chunk outranks its ``iCCP``).
     """
     width, height = header.width, header.height
-    orientation = _orientation(header)
+    orientation = orientation_of(header)
     box = _stored_box(region, width, height, orientation)
     area = box[2] * box[3]
     image = header
@@ -239,7 +239,8 @@ def _format_max(fmt: str) -> float:
     return {"ushort": 65535.0, "short": 32767.0, "uint": 4294967295.0, "int": 2147483647.0}.get(fmt, 1.0)
 
 
-def _orientation(image: pyvips.Image) -> int:
+def orientation_of(image: pyvips.Image) -> int:
+    """The EXIF orientation (1 to 8) libvips read from the header; 1 when there is none."""
     if image.get_typeof("orientation"):
         value = image.get("orientation")
         if isinstance(value, int) and 1 <= value <= 8:

@@ -64,6 +64,13 @@ class Region:
             return x + w > 100 or y + h > 100
         return x + w > width or y + h > height
 
+    def outside_notice(self, width: int, height: int) -> str | None:
+        """The warning for a region that `exceeds` a ``width`` × ``height`` image, else ``None``."""
+        if width <= 0 or height <= 0 or not self.exceeds(width, height):
+            return None
+        outside = f":region: {self} reaches outside the {width}×{height} image"
+        return f"{outside}; the palette is of the part inside it"
+
     def __str__(self) -> str:
         if self.kind in ("full", "square"):
             return self.kind

@@ -17,7 +17,7 @@ from ..engine.region import Region
 if TYPE_CHECKING:
     from .service import PaletteResult
 
-__all__ = ["ComputeTask", "Computed", "Prepared", "compute"]
+__all__ = ["ComputeTask", "Computed", "Prepared", "compute", "region_notices"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,18 @@ def compute(task: ComputeTask) -> Computed:
     except PaletteError as exc:
         return Computed(None, f"{task.where}: {exc}{_hint(task.content_type, str(exc))}")
     return Computed(palette)
+
+
+def region_notices(region: Region | None, size: tuple[int, int] | None) -> list[tuple[str, str]]:
+    """``[("option", message)]`` when ``region`` reaches outside an image of ``size`` (as shown), else ``[]``.
+
+    The image is the one the region is cut from: the original (a plain URL), or the full image a IIIF
+    service describes, whose server or the engine clips the region to it.
+    """
+    if region is None or size is None:
+        return []
+    notice = region.outside_notice(*size)
+    return [] if notice is None else [("option", notice)]
 
 
 def _hint(content_type: str | None, message: str) -> str:

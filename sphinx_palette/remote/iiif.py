@@ -25,7 +25,7 @@ from .iiif_documents import (
     text_of,
     type_of,
 )
-from .iiif_image_api import IIIFError, choose_size, derivative, is_image_service
+from .iiif_image_api import IIIFError, choose_size, derivative, full_size, is_image_service
 
 __all__ = [
     "IIIFError",
@@ -53,6 +53,8 @@ class ImageRequest:
     label: str | None = None
     credit: str | None = None
     crop: Region | None = field(default=None, compare=True)
+    #: ``(width, height)`` of the full image of the image service, which a region is measured against.
+    full_size: tuple[int, int] | None = None
 
 
 # --- recognising URLs and documents -----------------------------------------------------------
@@ -119,6 +121,7 @@ def _from_manifest(
         if not isinstance(info, dict) or not is_image_service(info):
             raise IIIFError(f"{service_id}/info.json is not a IIIF image service description")
         image_url, region_done, crop = derivative(info, region, target)
+        size = full_size(info)
     else:
         painted = id_of(resource)
         if painted is None:
@@ -126,6 +129,7 @@ def _from_manifest(
         image_url = painted
         has_region = region is not None and not region.is_full
         region_done, crop = not has_region, region if has_region else None
+        size = None  # the engine measures the region on the fetched image itself
     return ImageRequest(
         image_url=image_url,
         region_done=region_done,
@@ -133,6 +137,7 @@ def _from_manifest(
         label=label,
         credit=credit,
         crop=crop,
+        full_size=size,
     )
 
 
@@ -163,7 +168,9 @@ def resolve(
         raise IIIFError(f"{url} is not a IIIF image service or manifest")
     if is_image_service(document):
         image_url, region_done, crop = derivative(document, region, target)
-        return ImageRequest(image_url=image_url, region_done=region_done, crop=crop)
+        return ImageRequest(
+            image_url=image_url, region_done=region_done, crop=crop, full_size=full_size(document)
+        )
     if is_manifest_document(document):
         return _from_manifest(url, document, canvas, region, target, get_json)
     if type_of(document) in ("sc:Collection", "Collection"):

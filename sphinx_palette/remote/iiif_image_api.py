@@ -86,6 +86,12 @@ def _positive(value: object) -> int | None:
     return None
 
 
+def full_size(info: dict[str, Any]) -> tuple[int, int] | None:
+    """``(width, height)`` of the full image an ``info.json`` describes, or ``None`` if it does not say."""
+    width, height = _positive(info.get("width")), _positive(info.get("height"))
+    return None if width is None or height is None else (width, height)
+
+
 def _parse_service(info: dict[str, Any]) -> _Service:
     service_id = id_of(info)
     if service_id is None:

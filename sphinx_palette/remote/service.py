@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..engine.decode import image_dimensions
+from ..engine.decode import image_dimensions, shown_dimensions
 from ..engine.decode_limits import DEFAULT_DECODE_BYTES
 from ..engine.region import Region
 from . import iiif
 from .cache import CacheError, PaletteCache, content_hash, palette_key
 from .cached_fetch import CachedFetcher, parse_json
-from .compute import Computed, ComputeTask, Prepared, compute
+from .compute import Computed, ComputeTask, Prepared, compute, region_notices
 from .fetch import FetchSettings
 from .politeness import HostGate
 from .service_model import PaletteRequest, PaletteResult, SourceFailure
@@ -220,6 +220,7 @@ class PaletteService:
         data, content_type = self.fetcher.get(url, result, deadline)
         region = request.region
         image_url = url
+        full_size: tuple[int, int] | None = None
         if not iiif.is_image_request(url) and iiif.looks_like_json(data, content_type):
             document = parse_json(url, data)
             shown = redact_url(url)
@@ -243,8 +244,11 @@ class PaletteService:
             result.label, result.credit = resolved.label, resolved.credit
             # A scaled-down derivative needs the region as the resolver restated it (fractions, not pixels).
             region = None if resolved.region_done else resolved.crop
+            full_size = resolved.full_size
             data, content_type = self.fetcher.get(image_url, result, deadline)
         result.image_url = redact_url(image_url)
+        # Local images are checked by the front ends as the directive is read; a URL's size is known here.
+        result.notices.extend(region_notices(request.region, full_size or shown_dimensions(data)))
         return self._task(data, request, region, result, content_type)
 
     def _task(
