@@ -4,12 +4,8 @@ document and line, subtype ``palette.option``, on a cold build and on a build th
 
 from __future__ import annotations
 
-import re
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
-
-import pytest
 
 from sphinx_palette.engine.region import parse_region
 from sphinx_palette.remote.compute import region_notices
@@ -17,53 +13,39 @@ from sphinx_palette.remote.iiif_image_api import derivative
 from tests.httpserver import Response, json_response
 from tests.mkdocs_helpers import Project, warnings_of
 from tests.remote_helpers import info_json, png
+from tests.test_trust_limits import sphinx_build, sphinx_project
 
-ROOT = Path(__file__).resolve().parent / "roots" / "test-remote-build"
 RED, BLUE = (220, 20, 30), (20, 40, 200)
 OUTSIDE = "reaches outside the {} image; the palette is of the part inside it"
 
 
-@pytest.fixture
-def build(make_app, tmp_path):
-    """``build(rst)``: a fresh Sphinx build of one page, sharing one palette cache between builds."""
-
-    def run(rst: str):
-        srcdir = tmp_path / "src"
-        shutil.rmtree(srcdir, ignore_errors=True)
-        shutil.copytree(ROOT, srcdir)
-        (srcdir / "index.rst").write_text("Remote\n======\n\n" + rst, encoding="utf-8")
-        overrides = {"palette_cache_dir": str(tmp_path / "cache"), "palette_timeout": 5.0}
-        app = make_app("html", srcdir=srcdir, confoverrides=overrides, freshenv=True)
-        try:
-            app.build()
-        finally:
-            app.cleanup()
-        return app
-
-    return run
+def build(root: Path, rst: str):
+    """A fresh ``sphinx-build -E`` of one page; the palette cache stays in ``root`` between builds."""
+    done = sphinx_build(sphinx_project(root, rst, palette_timeout=5.0))
+    assert done.returncode == 0, done.stderr
+    return done
 
 
-def option_warnings(app) -> list[str]:
-    text = re.sub(r"\x1b\[[0-9;]*m", "", app._warning.getvalue())
-    return [line for line in text.splitlines() if "[palette.option]" in line]
+def option_warnings(done) -> list[str]:
+    return [line for line in done.stderr.splitlines() if "[palette.option]" in line]
 
 
-def test_plain_url_region_outside_the_image_warns_on_every_build(http_server, build):
+def test_plain_url_region_outside_the_image_warns_on_every_build(http_server, tmp_path):
     http_server.route("/a.png", Response(headers={"Content-Type": "image/png"}, body=png([RED], size=64)))
     url = http_server.url("/a.png")
     rst = f".. palette:: {url}\n   :region: 0,0,100,30\n\n.. palette:: {url}\n   :region: 0,0,64,30\n"
-    for origin in ("computed", "cache"):
-        app = build(rst)
-        (warning,) = option_warnings(app)
+    for _ in ("cold", "from the cache"):
+        done = build(tmp_path, rst)
+        (warning,) = option_warnings(done)
         assert warning.endswith(
             f"index.rst:4: WARNING: :region: 0,0,100,30 {OUTSIDE.format('64×64')} [palette.option]"
         )
-        computed = 2 if origin == "computed" else 0
-        assert f"({computed} computed" in app._status.getvalue()
-    assert "#dc141e" in (Path(app.outdir) / "index.html").read_text(encoding="utf-8")
+        # The second build takes the image and its palettes from the cache: no request reaches the server.
+        assert len(http_server.requests) == 1
+    assert "#dc141e" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
 
 
-def test_iiif_region_is_measured_against_the_full_image(http_server, build):
+def test_iiif_region_is_measured_against_the_full_image(http_server, tmp_path):
     base = http_server.url("/iiif/img")
     info = info_json(base, 3, 1, width=400, height=300)
     http_server.route("/iiif/img/info.json", json_response(info))
@@ -79,12 +61,12 @@ def test_iiif_region_is_measured_against_the_full_image(http_server, build):
         f".. palette:: {base}/info.json\n   :region: pct:50,50,60,10\n\n"
         f".. palette:: {base}/info.json\n   :region: 0,0,400,300\n"
     )
-    app = build(rst)
-    assert [w.split("WARNING: ", 1)[1] for w in option_warnings(app)] == [
+    done = build(tmp_path, rst)
+    assert [w.split("WARNING: ", 1)[1] for w in option_warnings(done)] == [
         f":region: 300,0,200,300 {OUTSIDE.format('400×300')} [palette.option]",
         f":region: pct:50,50,60,10 {OUTSIDE.format('400×300')} [palette.option]",
     ]
-    assert [w.split(": WARNING")[0].rsplit(":", 1)[1] for w in option_warnings(app)] == ["4", "7"]
+    assert [w.split(": WARNING")[0].rsplit(":", 1)[1] for w in option_warnings(done)] == ["4", "7"]
 
 
 def test_mkdocs_reports_remote_region_outside_with_page_and_line(http_server, tmp_path):
