@@ -97,7 +97,7 @@ def test_the_pixel_limit_of_jpeg_2000_only_bounds_time():
     header = decode_jp2.Jp2Header(width=50_000, height=50_000, components=3, levels=5)
     assert decode_jp2.decoding_bytes(header, 5) < 100 * 1024**2
     siz = b"\xff\x4f\xff\x51\x00\x29\x00\x00" + struct.pack(">IIII", 60_000, 50_000, 0, 0) + bytes(20)
-    with pytest.raises(PaletteError, match="over the limit of 2000 megapixels"):
+    with pytest.raises(PaletteError, match="over the limit of 2,000 megapixels"):
         extract_palette(siz)
 
 

@@ -177,7 +177,7 @@ def decode_image(
     try:
         rgb, opaque = _to_rgb8(pixels)
     except cv2.error:  # an odd layout the decoder produced; never let OpenCV's exception escape
-        raise PaletteError(f"unsupported pixel layout ({describe_content(data)})") from None
+        raise PaletteError("not a readable image (its pixel layout is not supported)") from None
     del pixels
     if region is not None and not region.is_full:
         try:

@@ -56,9 +56,15 @@ def _size(count: float) -> str:
 def check_pixel_limit(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise PaletteError(
-            f"the image is {width}×{height} = {width * height / 1e6:.1f} megapixels, over the limit of "
-            f"{max_pixels / 1e6:g} megapixels"
+            f"the image is {width}×{height} = {_megapixels(width * height)} megapixels, over the limit of "
+            f"{_megapixels(max_pixels)} megapixels"
         )
+
+
+def _megapixels(pixels: int) -> str:
+    """``2,500``, ``99.9``, ``0.005``: whole numbers from 100 up, three significant digits below."""
+    value = pixels / 1e6
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
 def streamed_chunk_bytes(

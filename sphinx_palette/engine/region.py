@@ -49,7 +49,7 @@ class Region:
             x0, y0, x1, y1 = int(x), int(y), int(x + w), int(y + h)
         x1, y1 = min(x1, width), min(y1, height)
         if x0 >= width or y0 >= height or x1 <= x0 or y1 <= y0:
-            raise ValueError(f"region {self} lies outside the {width}×{height} image")
+            raise ValueError(f":region: {self} lies wholly outside the {width}×{height} image")
         return x0, y0, x1 - x0, y1 - y0
 
     def exceeds(self, width: int, height: int) -> bool:

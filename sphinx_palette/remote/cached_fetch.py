@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .cache import PaletteCache, RemoteRecord, content_hash, is_cacheable
 from .fetch import FetchError, FetchSettings, fetch, make_session
+from .fetch_model import seconds
 from .politeness import HostGate
 from .service_model import PaletteResult, SourceFailure, note_checked
 from .urls import redact_url
@@ -104,8 +105,8 @@ class CachedFetcher:
         if remaining <= 0:
             raise SourceFailure(
                 "fetch",
-                f"gave up before fetching {redact_url(url)}: the {self.fetch_settings.timeout:g} s allowed "
-                "for this image went on the IIIF documents before it",
+                f"gave up before fetching {redact_url(url)}: the {seconds(self.fetch_settings.timeout)} "
+                "allowed for this image went on the IIIF documents before it",
             )
         try:
             with self.gate.slot(url):
@@ -177,8 +178,14 @@ def parse_json(url: str, data: bytes) -> object:
     """``data`` parsed as JSON; raises `SourceFailure` (subtype ``iiif``) naming the redacted ``url``."""
     try:
         return json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise SourceFailure("iiif", f"{redact_url(url)} is not valid JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        why = f"the first error is at line {exc.lineno}, column {exc.colno}"
+    except UnicodeDecodeError:
+        why = "it is not UTF-8 text"
+    except (ValueError, RecursionError):
+        why = "it is nested too deeply"
+    # Not the parser's own words ("Expecting value: line 1 column 1 (char 0)").
+    raise SourceFailure("iiif", f"{redact_url(url)} is not valid JSON ({why})")
 
 
 def _replace_checked(

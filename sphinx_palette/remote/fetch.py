@@ -29,7 +29,7 @@ from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from ..engine.decode import looks_like_image
 from . import http_headers, net_errors
 from .deadline import Guard, install_deadline_adapter, watchdog
-from .fetch_model import FetchError, FetchResult, FetchSettings, seconds
+from .fetch_model import FetchError, FetchResult, FetchSettings, seconds, size_in_words
 from .urls import FETCHED_SCHEMES, is_url, redact_url, url_problem
 
 if TYPE_CHECKING:
@@ -129,7 +129,9 @@ def _read_body(call: _Call, response: requests.Response) -> bytes:
     limit = call.settings.max_bytes
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise FetchError(call.url, "response too large", f"{int(declared):,} bytes, the limit is {limit:,}")
+        # The size measured, rounded; the limit as it was set.
+        detail = f"{size_in_words(int(declared))}; the limit is {limit:,} bytes"
+        raise FetchError(call.url, "response too large", detail)
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(_CHUNK):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from .urls import redact_url
 
-__all__ = ["FetchError", "FetchResult", "FetchSettings", "seconds"]
+__all__ = ["FetchError", "FetchResult", "FetchSettings", "seconds", "size_in_words"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,14 @@ class FetchError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         # Parallel Sphinx builds pickle exceptions; rebuild from the fields, not the message.
         return (type(self), (self.url, self.reason, self.detail))
+
+
+def size_in_words(count: int) -> str:
+    """A number of bytes for a message, in decimal units as limits are set: ``"2.15 GB"``, ``"50 MB"``."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def seconds(value: float) -> str:

@@ -236,9 +236,11 @@ class PaletteService:
                 )
             except iiif.IIIFError as exc:
                 raise SourceFailure("iiif", f"{shown}: {exc}") from None
-            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            except (AttributeError, KeyError, TypeError, ValueError):
                 # A document shaped in a way the resolver did not foresee: a failed palette, not a crash.
-                raise SourceFailure("iiif", f"{shown} cannot be read as a IIIF document ({exc})") from None
+                # Python's own words ("'list' object has no attribute 'get'") would tell an author nothing.
+                reason = "its structure is not that of a IIIF manifest or image service"
+                raise SourceFailure("iiif", f"{shown} cannot be read as a IIIF document ({reason})") from None
             image_url = resolved.image_url
             result.manifest_url = resolved.manifest_url and redact_url(resolved.manifest_url)
             result.label, result.credit = resolved.label, resolved.credit

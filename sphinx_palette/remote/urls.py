@@ -131,8 +131,9 @@ def _host_problem(host: str, hostport: str) -> str | None:
         import idna
 
         idna.encode(host, uts46=True)
-    except (idna.IDNAError, UnicodeError, ValueError) as exc:
-        return f"the host name {host!r} is not a valid international domain name ({exc})"
+    except (idna.IDNAError, UnicodeError, ValueError):
+        # idna's reason ("Codepoint U+2603 not allowed at position 1") is the library's, not the author's.
+        return f"the host name {host!r} is not a valid international domain name"
     return None
 
 
