@@ -172,9 +172,13 @@ def _opencv_decode(data: bytes, decode_pixels: int, work_pixels: int) -> tuple[i
     import imagesize
     import numpy as np
 
-    from sphinx_palette.engine.decode import _to_rgb8
+    from sphinx_palette.engine.decode import _to_rgb8, image_dimensions
 
     width, height = imagesize.get(data)
+    size = image_dimensions(data) or (0, 0)
+    if data.startswith(b"\x00\x00\x00\x0cjP  ") and size[0] * size[1] > 100_000_000:
+        # The OpenCV path refused JPEG 2000 over 100 MP; decoding it whole would take gigabytes.
+        raise SystemExit("refused: over the 100-megapixel limit of the OpenCV path")
     flags = cv2.IMREAD_UNCHANGED
     if data.startswith(b"\xff\xd8\xff"):
         scale = 1
