@@ -4,8 +4,11 @@ document and line, subtype ``palette.option``, on a cold build and on a build th
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from PIL import Image
 
 from sphinx_palette.engine.region import parse_region
 from sphinx_palette.remote.compute import region_notices
@@ -88,3 +91,17 @@ def test_region_notices_without_a_size_or_region_are_empty():
     assert region_notices(parse_region("square"), (10, 20)) == []
     assert region_notices(parse_region("0,0,10,20"), (10, 20)) == []
     assert region_notices(parse_region("0,0,11,20"), (10, 20))[0][0] == "option"
+
+
+def test_remote_region_is_measured_on_the_image_as_shown(http_server, tmp_path):
+    # Stored 60×40 with EXIF orientation 6 (rotate 90°): shown 40×60, as a :region: refers to it.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), RED).save(out, "JPEG", exif=exif, quality=95)
+    http_server.route("/turned.jpg", Response(headers={"Content-Type": "image/jpeg"}, body=out.getvalue()))
+    url = http_server.url("/turned.jpg")
+    rst = f".. palette:: {url}\n   :region: 0,0,40,60\n\n.. palette:: {url}\n   :region: 0,0,60,40\n"
+    (warning,) = option_warnings(build(tmp_path, rst))
+    expected = f":region: 0,0,60,40 {OUTSIDE.format('40×60')} [palette.option]"
+    assert warning.endswith(f"index.rst:7: WARNING: {expected}")
