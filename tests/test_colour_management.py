@@ -283,6 +283,17 @@ def test_jpeg_2000_master_profile_applies_at_a_reduced_level():
         assert_within_delta_e(palette, extract_palette(np.asarray(reduced.convert("RGB")), 6))
 
 
+def test_cmyk_jpeg_2000_with_and_without_a_profile():
+    profile = cmyk_profile()
+    enumerated = save(cmyk_image(), "JPEG2000")  # Pillow writes colr: enumerated CMYK, no profile
+    assert_within_delta_e(extract_palette(enumerated, 6), reference_palette(enumerated, profile))
+    # Four bands whose colr box holds a CMYK profile: ink, not RGB and alpha.
+    inks = np.asarray(cmyk_image())
+    tagged = decode_bench.tiled_jpeg2000(np.pad(inks, ((0, 96), (0, 16), (0, 0)), mode="edge"), 1, 1, profile)
+    expected = reference_palette(save(Image.fromarray(inks, "CMYK"), "TIFF"), profile)
+    assert_within_delta_e(extract_palette(tagged, 6), expected)
+
+
 # --- HEIF/AVIF nclx colour (no ICC profile) ---------------------------------------------------------------
 
 

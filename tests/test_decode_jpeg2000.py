@@ -42,7 +42,7 @@ def levels_read(monkeypatch) -> list[int]:
     seen: list[int] = []
     real = decode_jp2.decode_level
 
-    def spy(data: bytes, reduce: int) -> np.ndarray:
+    def spy(data: bytes, reduce: int) -> tuple[np.ndarray, bool]:
         seen.append(reduce)
         return real(data, reduce)
 

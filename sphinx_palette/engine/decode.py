@@ -41,6 +41,7 @@ from .decode_vips import (
     STREAMED_FORMATS,
     DamagedImage,
     apply_icc_profile,
+    cmyk_to_srgb,
     decode_sampled,
     displayed_size,
     open_header,
@@ -237,15 +238,18 @@ def _decode_jpeg2000(
         raise PaletteError(f"not a readable image ({describe_content(data)})")
     check_pixel_limit(header.width, header.height, STREAMED_MAX_PIXELS if max_pixels is None else max_pixels)
     try:
-        array = decode_jp2.decode_sampled(
+        array, cmyk = decode_jp2.decode_sampled(
             data, header, work_pixels=work_pixels, region=region, max_bytes=max_bytes
         )
     except DamagedJpeg2000:
         raise PaletteError(f"not a readable image ({describe_content(data)})") from None
+    profile = jp2_icc_profile(data)
+    if array.shape[2] == 4 and (cmyk or (profile is not None and profile[16:20] == b"CMYK")):
+        # Four bands of ink (an enumerated CMYK colr box, or a CMYK profile): no alpha among them.
+        return DecodedImage(cmyk_to_srgb(array, profile), None, header.width, header.height)
     if array.shape[2] in (3, 4):
         array = array[:, :, [2, 1, 0, 3][: array.shape[2]]]  # _to_rgb8 takes OpenCV's BGR(A) order
     rgb, opaque = _to_rgb8(np.ascontiguousarray(array))
-    profile = jp2_icc_profile(data)
     if profile is not None and (managed := apply_icc_profile(rgb, profile)) is not None:
         rgb = managed
     _check_opaque(opaque)

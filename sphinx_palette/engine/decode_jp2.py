@@ -91,8 +91,11 @@ def choose_reduce(header: Jp2Header, area: int, work_pixels: int | None, max_byt
     return reduce
 
 
-def decode_level(data: bytes, reduce: int) -> np.ndarray:
-    """Decode resolution level ``reduce`` (0 is full size) to an ``H×W×bands`` RGB(A) or grey(+A) array."""
+def decode_level(data: bytes, reduce: int) -> tuple[np.ndarray, bool]:
+    """Decode resolution level ``reduce`` (0 is full size) to an ``H×W×bands`` array and whether it is CMYK.
+
+    The array is RGB(A), grey(+A), or CMYK ink amounts when the ``colr`` box says CMYK.
+    """
     try:
         # The plugin's class, not Image.open: our own limits, checked from the header, apply, not Pillow's
         # process-wide decompression-bomb limit (which would refuse a master we decode reduced).
@@ -104,10 +107,10 @@ def decode_level(data: bytes, reduce: int) -> np.ndarray:
     except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
         raise DamagedJpeg2000(str(exc)) from None
     image: Image.Image = opened
-    if image.mode not in ("L", "LA", "RGB", "RGBA", "I;16", "I;16B"):
+    if image.mode not in ("L", "LA", "RGB", "RGBA", "I;16", "I;16B", "CMYK"):
         image = image.convert("RGBA" if "A" in image.mode or image.mode == "P" else "RGB")
     array = np.asarray(image)
-    return array[:, :, None] if array.ndim == 2 else array
+    return (array[:, :, None] if array.ndim == 2 else array), image.mode == "CMYK"
 
 
 class DamagedJpeg2000(Exception):
@@ -116,19 +119,20 @@ class DamagedJpeg2000(Exception):
 
 def decode_sampled(
     data: bytes, header: Jp2Header, *, work_pixels: int | None, region: Region | None, max_bytes: int
-) -> np.ndarray:
-    """The region of ``data`` at the chosen resolution level, point-sampled to about ``work_pixels``."""
+) -> tuple[np.ndarray, bool]:
+    """The region of ``data`` at the chosen resolution level, point-sampled to about ``work_pixels``, and
+    whether its bands are CMYK."""
     box = (0, 0, header.width, header.height)
     if region is not None and not region.is_full:
         try:
             box = region.box(header.width, header.height)
         except ValueError as exc:
             raise PaletteError(str(exc)) from None
-    array = decode_level(data, choose_reduce(header, box[2] * box[3], work_pixels, max_bytes))
+    array, cmyk = decode_level(data, choose_reduce(header, box[2] * box[3], work_pixels, max_bytes))
     if array.shape[1] != header.width or array.shape[0] != header.height:
         box = scale_box(box, array.shape[1] / header.width, array.shape[1], array.shape[0])
     x, y, w, h = box
     step = max(1, math.isqrt(max(1, (w * h) // work_pixels))) if work_pixels else 1
     # A grid centred on the region, as for the formats libvips decodes.
     dx, dy = min(step // 2, w - 1), min(step // 2, h - 1)
-    return np.ascontiguousarray(array[y + dy : y + h : step, x + dx : x + w : step])
+    return np.ascontiguousarray(array[y + dy : y + h : step, x + dx : x + w : step]), cmyk

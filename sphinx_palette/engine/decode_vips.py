@@ -318,3 +318,20 @@ def apply_icc_profile(rgb: np.ndarray, profile: bytes) -> np.ndarray | None:
         return pixels_of(converted.cast("uchar")).reshape(rgb.shape)
     except (pyvips.Error, DamagedImage):
         return None
+
+
+def cmyk_to_srgb(cmyk: np.ndarray, profile: bytes | None) -> np.ndarray:
+    """8-bit CMYK ink amounts (``H×W×4``) → 8-bit sRGB with LittleCMS, through ``profile`` if it is usable,
+    else libvips' own CMYK profile, as for CMYK JPEG and TIFF."""
+    image = pyvips.Image.new_from_array(np.ascontiguousarray(cmyk)).copy(interpretation="cmyk")
+    if profile is not None:
+        image.set_type(pyvips.GValue.blob_type, "icc-profile-data", profile)
+    try:
+        converted = image.icc_transform(
+            "srgb", embedded=profile is not None, input_profile="cmyk", intent="relative", depth=8
+        )
+        return pixels_of(converted.cast("uchar"))[:, :, :3].copy()
+    except (pyvips.Error, DamagedImage):
+        if profile is None:
+            raise PaletteError("not a readable image (its CMYK colours could not be converted)") from None
+        return cmyk_to_srgb(cmyk, None)
