@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import accents
+
 EMPHASES = ("balanced", "coverage", "vivid")
 
 #: Oklch chroma from which a pixel counts as vivid (the eye reads it as a colour, not a tinted grey).
@@ -43,8 +45,9 @@ _POLISH_STEPS = 4
 #: Chroma above which the ``vivid`` bonus stops growing.
 _BONUS_CHROMA = 0.25
 
-#: (accent weight, chroma bonus) per emphasis.
-_TERMS = {"balanced": (4.0, 0.0), "vivid": (12.0, 0.15)}
+#: (accent weight, salience weight, chroma bonus) per emphasis: the weights of the vivid pixels' misses and
+#: of the most salient accent missed (see `accents`) against coverage.
+_TERMS = {"balanced": (3.0, 1.0, 0.0), "vivid": (12.0, 1.0, 0.15)}
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class _Problem:
     share: np.ndarray
     vivid_hue: np.ndarray
     vivid_chroma: np.ndarray
+    accents: np.ndarray
+    accent_salience: np.ndarray
     salience: np.ndarray
     accent_weight: float
     chroma_bonus: float
@@ -66,7 +71,8 @@ class _Problem:
         return np.sqrt(np.maximum(squared, 0.0))
 
     def misses(self, centres: np.ndarray) -> np.ndarray:
-        """``V×C``: 0 where a centre shows a vivid point's hue, up to 1 where it does not.
+        """``(V+A)×C``: 0 where a centre shows a vivid point's hue (V rows) or an accent (A rows), up to 1
+        where it does not.
 
         Showing takes the hue within a few degrees and a chroma not far below the point's: a pale beige
         does not show a yellow.
@@ -78,15 +84,23 @@ class _Problem:
         hit = 1.0 - np.clip((gap - _HUE_EXACT_DEGREES) / (_MISS_DEGREES - _HUE_EXACT_DEGREES), 0.0, 1.0)
         hit *= np.minimum(1.0, chroma[None, :] / (_CHROMA_SHOWN * self.vivid_chroma[:, None]))
         hit[:, chroma < _SWATCH_CHROMA] = 0.0
-        return 1.0 - hit
+        return np.concatenate([1.0 - hit, accents.misses(centres, self.accents)])
 
     def bonuses(self, centres: np.ndarray) -> np.ndarray:
         """Per centre, what its chroma takes off the objective (``vivid`` only)."""
         return self.chroma_bonus * np.minimum(np.hypot(centres[:, 1], centres[:, 2]), _BONUS_CHROMA)
 
     def costs(self, nearest: np.ndarray, missed: np.ndarray) -> np.ndarray:
-        """The objective without bonuses, for columns of nearest distances (N×C) and misses (V×C)."""
-        return self.share @ nearest + self.accent_weight * (self.salience @ missed)
+        """The objective without bonuses, for columns of nearest distances (N×C) and misses ((V+A)×C),
+        or for one such column (N and V+A)."""
+        vivid = len(self.salience)
+        cost = self.share @ nearest + self.accent_weight * (self.salience @ missed[:vivid])
+        if len(self.accent_salience):
+            # Only the most salient accent left out counts: an image with many accent hues cannot show
+            # them all in a few swatches, and each one more matters less than the first.
+            weights = self.accent_salience if missed.ndim == 1 else self.accent_salience[:, None]
+            cost = cost + (weights * missed[vivid:]).max(axis=0)
+        return cost
 
 
 def choose_centres(lab: np.ndarray, weights: np.ndarray, colors: int, emphasis: str, seed: int) -> np.ndarray:
@@ -95,20 +109,26 @@ def choose_centres(lab: np.ndarray, weights: np.ndarray, colors: int, emphasis: 
     ``emphasis`` is ``"balanced"`` or ``"vivid"``. Deterministic for a given ``seed`` (that of the
     candidates' k-means++ seeding); ties go to the lowest candidate index.
     """
-    accent_weight, chroma_bonus = _TERMS[emphasis]
+    accent_weight, salience_weight, chroma_bonus = _TERMS[emphasis]
     share = weights / weights.sum()
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     vivid = chroma >= _VIVID_CHROMA
+    accent_colours, accent_salience = accents.accent_colours(lab, share)
     problem = _Problem(
         lab=lab,
         share=share,
         vivid_hue=np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])),
         vivid_chroma=chroma[vivid],
+        accents=accent_colours,
+        accent_salience=salience_weight * accent_salience,
         salience=share[vivid] * chroma[vivid],
         accent_weight=accent_weight,
         chroma_bonus=chroma_bonus,
     )
-    candidates = _candidates(lab, share, min(len(lab), max(_CANDIDATES, 3 * colors)), seed)
+    # Each accent's own colour is a candidate too: over-clustering may have merged a small one away.
+    candidates = np.concatenate(
+        [_candidates(lab, share, min(len(lab), max(_CANDIDATES, 3 * colors)), seed), accent_colours]
+    )
     distance, miss, bonus = (
         problem.distances(candidates),
         problem.misses(candidates),
@@ -146,24 +166,7 @@ def _candidates(lab: np.ndarray, share: np.ndarray, count: int, seed: int) -> np
         for channel in range(3):
             sums = np.bincount(labels, weights=share * lab[:, channel], minlength=count)
             centres[used, channel] = sums[used] / mass[used]
-    return np.concatenate([centres, _sector_colours(lab, share)])
-
-
-def _sector_colours(lab: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """The chroma-weighted mean colour of the vivid points of each hue sector that holds enough of them."""
-    chroma = np.hypot(lab[:, 1], lab[:, 2])
-    vivid = chroma >= _VIVID_CHROMA
-    hue = np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])) % 360.0
-    sectors = round(360.0 / _SECTOR_DEGREES)
-    sector = np.minimum((hue // _SECTOR_DEGREES).astype(np.int64), sectors - 1)
-    pull = share[vivid] * chroma[vivid]
-    mass = np.bincount(sector, weights=share[vivid], minlength=sectors)
-    total = np.bincount(sector, weights=pull, minlength=sectors)
-    keep = mass >= _SECTOR_SHARE
-    sums = np.stack(
-        [np.bincount(sector, weights=pull * lab[vivid, c], minlength=sectors) for c in range(3)], 1
-    )
-    return sums[keep] / total[keep, None]
+    return np.concatenate([centres, accents.sector_means(lab, share, _VIVID_CHROMA, _SECTOR_SHARE)[0]])
 
 
 def _greedy(
