@@ -31,6 +31,12 @@ def _threadpools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+@functools.cache
+def _blas_threadpools() -> ThreadpoolController:
+    # The selection uses numpy alone: no need to load scikit-learn (about a second) for its runtime.
+    return ThreadpoolController()
+
+
 def cluster(pixels: np.ndarray, colors: int, seed: int, emphasis: str = "balanced") -> list[Swatch]:
     """Cluster ``N×3`` uint8 pixels in Oklab: at most ``colors`` distinct swatches, shares summing to 1
     (exactly ``colors`` when the pixels have that many distinct colours).
@@ -55,7 +61,7 @@ def cluster(pixels: np.ndarray, colors: int, seed: int, emphasis: str = "balance
         labels, centres = _refine_medians(lab, weights, labels, centres)
     else:
         # One thread for the small matrix products too: the same result on every machine.
-        with _threadpools().limit(limits=1):
+        with _blas_threadpools().limit(limits=1):
             centres = choose_centres(lab, weights, colors, emphasis, seed)
         labels = _nearest(lab, centres)
     return _swatches(points, weights, lab, labels, centres, colors)

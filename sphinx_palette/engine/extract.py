@@ -21,7 +21,7 @@ from .region import Region, parse_region
 from .selection import EMPHASES
 
 #: Bumped whenever the same input may give a different palette; part of every cache key.
-ENGINE_VERSION = "8"
+ENGINE_VERSION = "9"
 
 MAX_COLORS = 256
 
