@@ -12,7 +12,7 @@ number), so no palette is shared between pages.
 
     python benchmarks/build_scale.py --pages 200 --latency 0.1 --source remote
     python benchmarks/build_scale.py --pages 200 --source local
-    python benchmarks/build_scale.py --pages 2000 --source remote --jobs 1 --builds cold
+    python benchmarks/build_scale.py --pages 2000 --source remote --jobs 1 --builds plain cold --no-sidebar
 
 ``--builds`` picks some of the builds (the no-palette build is ``plain``; a warm or revalidating build
 without a cold one first builds one, untimed, to fill the cache); ``--repeat`` runs each timed build that
@@ -171,11 +171,15 @@ class TreeMemory:
         return self.peak // (1024 * 1024)
 
 
-def write_site(folder: Path, pages: int, sources: list[str], palettes: bool) -> None:
+def write_site(folder: Path, pages: int, sources: list[str], palettes: bool, sidebar: bool = True) -> None:
     """A site of ``pages`` pages under ``items/``, one palette each (a paragraph instead without palettes)."""
     folder.mkdir(parents=True)
     extensions = '["sphinx_palette"]' if palettes else "[]"
-    (folder / "conf.py").write_text(f'project = "Scale"\nextensions = {extensions}\n', encoding="utf-8")
+    conf = f'project = "Scale"\nextensions = {extensions}\n'
+    if not sidebar:
+        # The theme's sidebar holds the whole site's table of contents on every page: N² work for Sphinx.
+        conf += 'html_sidebars = {"**": []}\n'
+    (folder / "conf.py").write_text(conf, encoding="utf-8")
     (folder / "items").mkdir()
     names = [f"items/item{n:05d}" for n in range(pages)]
     toctree = "\n".join(f"   {name}" for name in names)
@@ -211,6 +215,9 @@ def main() -> None:
     parser.add_argument("--builds", nargs="+", choices=BUILDS, default=list(BUILDS), help="builds to time")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each build; the fastest is shown")
     parser.add_argument("--images", type=Path, default=CQ100, help="folder of PNG images to cycle through")
+    parser.add_argument(
+        "--no-sidebar", action="store_true", help="no sidebar (its site-wide contents are N² work for Sphinx)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated site (path printed)")
     args = parser.parse_args()
 
@@ -226,8 +233,8 @@ def main() -> None:
             for n, data in enumerate(images):
                 (work / "site" / "img" / f"{n}.png").write_bytes(data)
             sources = [f"../img/{n}.png" for n in range(args.pages)]
-        write_site(work / "plain", args.pages, sources, palettes=False)
-        _write_into(work / "site", args.pages, sources)
+        write_site(work / "plain", args.pages, sources, palettes=False, sidebar=not args.no_sidebar)
+        _write_into(work / "site", args.pages, sources, sidebar=not args.no_sidebar)
         bench = Bench(work, server, {k: v for k, v in os.environ.items() if k != "SPHINX_PALETTE_OFFLINE"})
         print(
             f"{args.pages} pages, {args.source} images"
@@ -312,17 +319,17 @@ class Bench:
         return Run(seconds, peak, self.server.requests, self.server.peak)
 
 
-def _write_into(folder: Path, pages: int, sources: list[str]) -> None:
+def _write_into(folder: Path, pages: int, sources: list[str], sidebar: bool) -> None:
     """`write_site` with palettes into ``folder``, which may already hold the local images."""
     images = folder / "img"
     if images.exists():
         keep = folder.parent / "img-keep"
         images.rename(keep)
         folder.rmdir()
-        write_site(folder, pages, sources, palettes=True)
+        write_site(folder, pages, sources, palettes=True, sidebar=sidebar)
         keep.rename(images)
     else:
-        write_site(folder, pages, sources, palettes=True)
+        write_site(folder, pages, sources, palettes=True, sidebar=sidebar)
 
 
 def _print_bounds(args: argparse.Namespace, times: dict[tuple[str, int], float]) -> None:
