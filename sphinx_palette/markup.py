@@ -88,6 +88,8 @@ class PaletteView:
     classes: tuple[str, ...] = ()
     image_src: str | None = None
     image_alt: str = ""
+    #: ``(width, height)`` of the shown image when known (a copy written into the site).
+    image_size: tuple[int, int] | None = None
     caption_html: str | None = None
     credit_html: str | None = None
     manifest_url: str | None = None
@@ -239,7 +241,7 @@ def palette_html(view: PaletteView) -> str:
     attributes = {"class": classes, **figure_attributes(s.hex for s in view.swatches)}
     parts = [start_tag("figure", attributes, (view.anchor,))]
     if view.image_src:
-        parts.append(media_html(view.image_src, view.image_alt))
+        parts.append(media_html(view.image_src, view.image_alt, view.image_size))
     parts.append(bar_html(view.swatches, view.alt))
     if view.caption_html is not None:
         permalink = f'<a class="headerlink" href="#{escape(view.anchor)}" title="{PERMALINK_TITLE}">¶</a>'

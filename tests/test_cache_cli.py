@@ -36,7 +36,12 @@ def cache(tmp_path):
 def test_info_counts_by_kind(cache, capsys):
     assert main(["cache", "info", str(cache.directory), "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert {k: v["files"] for k, v in figures["kinds"].items()} == {"palettes": 10, "blobs": 1, "remote": 1}
+    assert {k: v["files"] for k, v in figures["kinds"].items()} == {
+        "palettes": 10,
+        "blobs": 1,
+        "remote": 1,
+        "derivatives": 0,
+    }
     assert figures["bytes"] == sum(p.stat().st_size for p in cache.directory.rglob("*") if p.is_file())
     assert figures["oldest_use"] == OLD
     assert main(["cache", "info", str(cache.directory)]) == 0

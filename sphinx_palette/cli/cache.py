@@ -142,7 +142,12 @@ def _run_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(figures, indent=1, sort_keys=True))
         return 0
-    names = {"palettes": "palettes", "blobs": "downloads", "remote": "URL records"}
+    names = {
+        "palettes": "palettes",
+        "blobs": "downloads",
+        "remote": "URL records",
+        "derivatives": "thumbnails",
+    }
     lines = [f"palette cache {figures['directory']}"]
     for kind in KINDS:
         entry = figures["kinds"][kind]

@@ -18,12 +18,13 @@ from ..options import index_families
 
 @dataclass(frozen=True)
 class IndexEntry:
-    """One palette in the browse index: link, title, optional thumbnail, swatches."""
+    """One palette in the browse index: link, title, swatches, optional thumbnail and its size."""
 
     href: str
     title: str
     swatches: tuple[SwatchView, ...]
     thumbnail: str | None = None
+    thumbnail_size: tuple[int, int] | None = None
 
 
 def index_html(entries: Sequence[IndexEntry], classes: Sequence[str]) -> str:
@@ -42,7 +43,7 @@ def index_html(entries: Sequence[IndexEntry], classes: Sequence[str]) -> str:
             f'<p class="rubric">{family.capitalize()}</p>\n<ul class="palette-index-entries">\n'
         )
         for entry in groups[family]:
-            thumb = thumbnail_html(entry.thumbnail) if entry.thumbnail else ""
+            thumb = thumbnail_html(entry.thumbnail, entry.thumbnail_size) if entry.thumbnail else ""
             link = f'<a class="reference internal" href="{escape(entry.href)}">'
             parts.append(
                 f'<li class="palette-index-entry"><p>{link}'

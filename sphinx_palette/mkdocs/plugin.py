@@ -156,12 +156,16 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
                 f"[{Subtype.CACHE.qualified}]"
             )
         self.service.close()
-        builder = site.SiteWriter(config, files, self.settings, self.pages)
+        builder = site.SiteWriter(config, files, self.settings, self.pages, self.service.cache)
         records = builder.records(self.slots)
         for uri, slots in self.slots.items():
             page = self.pages[uri]
             rendered = [builder.render(slot, page, records) for slot in slots]
             page.content = fill_markers(page.content or "", rendered)
+        # Scaled images join the site's files, so MkDocs copies them (and `mkdocs serve` serves them).
+        for path, data in sorted(builder.images.items()):
+            if files.get_file_from_path(path) is None:
+                files.append(File.generated(config, path, content=data))
         self.outputs = builder.outputs
         # A --dirty build reads only changed pages: the site-wide file would miss the others' palettes,
         # so the last full build's palettes.json is kept.

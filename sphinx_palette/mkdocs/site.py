@@ -1,4 +1,5 @@
-"""From resolved palettes to the site: each page's HTML, the browse index, downloads, ``palettes.json``."""
+"""From resolved palettes to the site: each page's HTML, the browse index, downloads, ``palettes.json``,
+and the scaled images they show (index thumbnails, copies of remote images)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
+from ..derivatives import REMOTE_COPY_SIDE, cached_image, derive
 from ..engine import Swatch
 from ..engine.colour import hex_to_rgb
 from ..engine.names import describe
 from ..engine.palette import rounded_share
+from ..engine.thumbnails import THUMBNAIL_SIDE
 from ..markup import (
     DOWNLOAD_DIR,
     PaletteView,
@@ -29,6 +32,7 @@ from ..markup import (
     placeholder_html,
 )
 from ..options import IndexOptions
+from ..remote.cache import PaletteCache
 from ..remote.urls import redact_url
 from ..settings import PaletteConfig
 from ..site_export import export_entry, export_text
@@ -36,6 +40,17 @@ from .collect import Use
 from .html import IndexEntry, index_html
 
 _TAG = re.compile(r"<[^>]+>")
+
+#: Where scaled images go in the site (a file name says which image and size: see `derivatives`).
+IMAGE_DIR = "assets/images/palette"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An image written into the site: its path from the site's root and its ``(width, height)``."""
+
+    path: str
+    size: tuple[int, int]
 
 
 @dataclass
@@ -61,7 +76,7 @@ class Record:
     source: str
     credit: str | None
     manifest: str | None
-    image: str | None
+    thumbnail: Placed | None
     swatches: tuple[SwatchView, ...]
 
 
@@ -87,12 +102,23 @@ def _identifier(text: str, prefix: str = "palette-") -> str:
 class SiteWriter:
     """Renders slots for one build, knowing the site's files; keeps the extra files it has to write."""
 
-    def __init__(self, config: MkDocsConfig, files: Files, settings: PaletteConfig, pages: dict[str, Page]):
+    def __init__(
+        self,
+        config: MkDocsConfig,
+        files: Files,
+        settings: PaletteConfig,
+        pages: dict[str, Page],
+        cache: PaletteCache | None = None,
+    ):
         self.config = config
         self.settings = settings
         self.pages = pages
+        self.cache = cache
         self.by_path = {os.path.normpath(f.abs_src_path): f for f in files if f.abs_src_path}
         self.outputs: dict[str, str] = {}
+        #: Scaled images to add to the site, by path from its root.
+        self.images: dict[str, bytes] = {}
+        self._placed: dict[tuple[str, int], Placed | None] = {}
         self._markdown = markdown_lib.Markdown(
             extensions=config.markdown_extensions, extension_configs=config.mdx_configs
         )
@@ -115,7 +141,7 @@ class SiteWriter:
                         source=redact_url(use.options.source) if use.target.remote else use.options.source,
                         credit=_plain(view.credit_html) if view.credit_html is not None else None,
                         manifest=use.result.manifest_url,
-                        image=self._image(use, None) if use.options.show_image else None,
+                        thumbnail=self._scaled(use, THUMBNAIL_SIDE) if use.options.show_image else None,
                         swatches=view.swatches,
                     )
                 )
@@ -143,6 +169,7 @@ class SiteWriter:
             credit = escape(result.credit)
         else:
             credit = None
+        image = self._image(use, page) if options.show_image else None
         downloads: tuple[tuple[str, str], ...] = ()
         if with_downloads and options.download:
             downloads = self._downloads(page, slot.anchor, title, swatches)
@@ -153,8 +180,9 @@ class SiteWriter:
             widths=options.widths,
             # Class names normalised as docutils' class option does, so both front ends write the same.
             classes=tuple(_identifier(c, prefix="") for c in options.classes),
-            image_src=self._image(use, page) if options.show_image else None,
+            image_src=image[0] if image else None,
             image_alt=title,
+            image_size=image[1] if image else None,
             caption_html=caption,
             credit_html=credit,
             manifest_url=result.manifest_url,
@@ -171,15 +199,44 @@ class SiteWriter:
         source = use.result.image_url or use.options.source
         return source.rstrip("/").rsplit("/", 1)[-1] or source
 
-    def _image(self, use: Use, page: Page | None) -> str | None:
-        """The shown image: its URL, or a local image's address relative to ``page`` (site root if None)."""
+    def _image(self, use: Use, page: Page) -> tuple[str, tuple[int, int] | None] | None:
+        """The shown image's address from ``page`` and its size when known: a local image of the site, or a
+        remote image's scaled copy (``remote_images = "copy"``, when in the cache), else its URL."""
         assert use.result is not None
         if use.target.remote:
-            return use.result.image_url
+            copy = self._scaled(use, REMOTE_COPY_SIDE) if self.settings.remote_images == "copy" else None
+            if copy is not None:
+                return get_relative_url(copy.path, page.url or "."), copy.size
+            return (use.result.image_url, None) if use.result.image_url else None
         file = self.by_path.get(os.path.normpath(use.target.location))
-        if file is None:
+        return (file.url_relative_to(page.file), None) if file is not None else None
+
+    def _scaled(self, use: Use, side: int) -> Placed | None:
+        """The palette's image scaled to fit ``side`` pixels, added to the site; ``None`` when its bytes are
+        not at hand (a remote image not in the cache) or cannot be decoded."""
+        assert use.result is not None
+        source = use.result.image_url if use.target.remote else use.target.location
+        if not source:
             return None
-        return file.url_relative_to(page.file) if page is not None else file.url
+        key = (source, side)
+        if key not in self._placed:
+            data = self._bytes(source, use.target.remote)
+            made = derive(self.cache, data, side) if data else None
+            placed = None
+            if made is not None:
+                placed = Placed(f"{IMAGE_DIR}/{made.name}", made.size)
+                self.images[placed.path] = made.data
+            self._placed[key] = placed
+        return self._placed[key]
+
+    def _bytes(self, source: str, remote: bool) -> bytes | None:
+        if remote:
+            return cached_image(self.cache, source) if self.cache is not None else None
+        try:
+            with open(source, "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
 
     def _inline(self, text: str) -> str:
         """Inline Markdown (caption, credit) with the site's extensions, without the paragraph around it."""
@@ -212,10 +269,13 @@ class SiteWriter:
             href = (
                 ("" if same else get_relative_url(record.page or ".", page.url or ".")) + "#" + record.anchor
             )
-            thumbnail = record.image
-            if thumbnail and "://" not in thumbnail:
-                thumbnail = get_relative_url(thumbnail, page.url or ".")
-            entries.append(IndexEntry(href, record.title or record.docname, record.swatches, thumbnail))
+            thumb = record.thumbnail
+            src = get_relative_url(thumb.path, page.url or ".") if thumb else None
+            entries.append(
+                IndexEntry(
+                    href, record.title or record.docname, record.swatches, src, thumb.size if thumb else None
+                )
+            )
         return index_html(entries, options.classes)
 
 

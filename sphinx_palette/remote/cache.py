@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -146,6 +147,22 @@ class PaletteCache:
             self.store.write("blobs", digest, data)
         return digest
 
+    # scaled copies of images (see sphinx_palette.derivatives)
+    def get_derivative(self, name: str) -> bytes | None:
+        """The derived image stored as ``name`` (``<sha256 prefix>-<side>.jpg``), or ``None``."""
+        if not _DERIVATIVE_NAME.fullmatch(name):
+            return None
+        data = self.store.read("derivatives", name, _MAX_DERIVATIVE_BYTES)
+        if data is not None:
+            self.store.touch("derivatives", name)
+        return data
+
+    def put_derivative(self, name: str, data: bytes) -> None:
+        """Store a derived image as ``name``, atomically."""
+        if not _DERIVATIVE_NAME.fullmatch(name):
+            raise ValueError(f"not a derivative name: {name!r}")
+        self.store.write("derivatives", name, data)
+
     # what we know of URLs
     def get_remote(self, url: str) -> RemoteRecord | None:
         """The record of ``url``, or ``None`` when absent, unreadable or not well formed."""
@@ -208,6 +225,11 @@ class PaletteCache:
         except (ValueError, RecursionError):
             return None
         return value if isinstance(value, dict) else None
+
+
+_DERIVATIVE_NAME = re.compile(r"[0-9a-f]{20}-[0-9]{1,5}\.jpg")
+# A derived JPEG is at most a few hundred KB; anything far larger in its place is not ours.
+_MAX_DERIVATIVE_BYTES = 16 * 1024 * 1024
 
 
 def _remote_name(url: str) -> str:

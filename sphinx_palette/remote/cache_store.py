@@ -29,8 +29,8 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = ["CacheError", "CacheStore", "LocalStore", "StoredEntry", "is_store_url", "open_store"]
 
-#: The folders of the cache, one per kind of entry.
-KINDS = ("palettes", "blobs", "remote")
+#: The folders of the cache, one per kind of entry (derivatives: scaled copies of images written into sites).
+KINDS = ("palettes", "blobs", "remote", "derivatives")
 
 #: Temporary files older than this are leftovers of a killed writer.
 STALE_TEMPORARY = 3600.0

@@ -1,8 +1,9 @@
 """Scaled copies of images written into the output: index thumbnails, copies of remote :show-image: images.
 
-A copy is a JPEG named by the hash of the image's bytes and its size, written once per output directory, so
-pages link to files of their own site (no mixed content on https sites, images inside e-books) and a
-100-entry index does not pull the full images.
+A copy is a JPEG named by the hash of the image's bytes and its size, made once and kept in the palette cache
+(`sphinx_palette.derivatives`, shared with the MkDocs plugin), written once per output directory, so pages
+link to files of their own site (no mixed content on https sites, images inside e-books) and a 100-entry
+index does not pull the full images.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from pathlib import Path
 from sphinx.builders import Builder
 from sphinx.util.osutil import relative_uri
 
-from ..engine.thumbnails import make_thumbnail, thumbnail_name
+from ..derivatives import REMOTE_COPY_SIDE as REMOTE_COPY_SIDE
+from ..derivatives import cached_image, derive
+from ..engine.thumbnails import thumbnail_name
 from .service import get_service
 
 #: Where derivatives are written in the output.
 DERIVATIVE_DIR = "_images/palette"
-#: Long side of the copy of a remote :show-image: image written into the output.
-REMOTE_COPY_SIDE = 1200
 
 # Sizes by file name, for files already written by this process.
 _sizes: dict[str, tuple[int, int]] = {}
@@ -27,9 +28,7 @@ _sizes: dict[str, tuple[int, int]] = {}
 def image_bytes(builder: Builder, image: str) -> bytes | None:
     """The bytes of a local image (relative to the source directory) or of a remote one from the cache."""
     if "://" in image:
-        cache = get_service(builder.env).cache
-        record = cache.get_remote(image)
-        return cache.get_blob(record.blob) if record is not None else None
+        return cached_image(get_service(builder.env).cache, image)
     try:
         return Path(builder.srcdir, image).read_bytes()
     except OSError:
@@ -48,13 +47,12 @@ def derivative(builder: Builder, image: str, side: int) -> tuple[str, int, int] 
     target = Path(builder.outdir, DERIVATIVE_DIR, name)
     size = _sizes.get(name)
     if size is None or not target.exists():
-        made = make_thumbnail(data, side)
+        made = derive(get_service(builder.env).cache, data, side)
         if made is None:
             return None
-        jpeg, width, height = made
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(jpeg)
-        size = _sizes[name] = (width, height)
+        target.write_bytes(made.data)
+        size = _sizes[name] = made.size
     return f"{DERIVATIVE_DIR}/{name}", size[0], size[1]
 
 
