@@ -46,12 +46,18 @@ def build(make_app, tmp_path):
     return run
 
 
+def serve_images(server, hold: float) -> Images:
+    """Route ``/0.png`` ... ``/2N.png`` of ``server`` to one handler (answering after ``hold`` seconds)."""
+    images = Images(hold=hold)
+    for n in range(2 * PAGES):
+        server.route(f"/{n}.png", images)
+    return images
+
+
 @pytest.fixture
 def served(http_server):
     """The batch tests' image server with ``/0.png`` ... ``/2N.png``; its handler logs every request."""
-    images = Images(hold=0.02)
-    for n in range(2 * PAGES):
-        http_server.route(f"/{n}.png", images)
+    serve_images(http_server, hold=0.02)
     return http_server
 
 
@@ -114,9 +120,7 @@ def test_early_late_and_parallel_builds_write_the_same_bytes(served, build, tmp_
 
 
 def test_palette_per_host_holds_with_early_start(http_server, build, tmp_path):
-    images = Images(hold=0.1)
-    for n in range(2 * PAGES):
-        http_server.route(f"/{n}.png", images)
+    images = serve_images(http_server, hold=0.1)
     site = write_site(tmp_path / "site", http_server)
     app = build(site, palette_per_host=2, palette_fetch_workers=8, palette_workers=1)
     assert summary(app) == (3 * PAGES, 3 * PAGES, 0, 0)
@@ -137,9 +141,7 @@ def test_an_error_while_reading_stops_the_early_batch(served, build, tmp_path):
 
 
 def test_an_interrupted_build_exits_instead_of_hanging(http_server, tmp_path):
-    images = Images(hold=1.0)
-    for n in range(2 * PAGES):
-        http_server.route(f"/{n}.png", images)
+    images = serve_images(http_server, hold=1.0)
     site = write_site(tmp_path / "site", http_server)
     conf = site / "conf.py"
     conf.write_text(
