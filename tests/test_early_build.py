@@ -15,6 +15,7 @@ from sphinx.errors import ExtensionError
 
 from sphinx_palette.remote import background
 from sphinx_palette.sphinxext import service as sphinx_service
+from tests.batch_helpers import CountingImages
 from tests.sphinx_helpers import summary, warnings_of
 from tests.test_build_batch import PAGES, Images, output_files, write_site
 
@@ -46,7 +47,7 @@ def build(make_app, tmp_path):
     return run
 
 
-def serve_images(server, hold: float) -> Images:
+def serve_images(server, hold: float) -> CountingImages:
     """Route ``/0.png`` ... ``/2N.png`` of ``server`` to one handler (answering after ``hold`` seconds)."""
     images = Images(hold=hold)
     for n in range(2 * PAGES):
