@@ -185,22 +185,12 @@ def test_axe_finds_no_serious_accessibility_violation(browser, base_url, path: s
 @pytest.fixture(scope="module")
 def wide_url(tmp_path_factory: pytest.TempPathFactory):
     """A page with a 16-colour palette (one 40% swatch, fifteen of 4%), served on 127.0.0.1."""
-    import cv2
-    import numpy as np
-
     work = tmp_path_factory.mktemp("wide")
     src = work / "src"
     src.mkdir()
     (src / "conf.py").write_text('extensions = ["sphinx_palette"]\n', encoding="utf-8")
     (src / "index.rst").write_text("Wide\n====\n\n.. palette:: wide.png\n   :colors: 16\n", encoding="utf-8")
-    hues = np.linspace(0, 170, 16, endpoint=False).astype(np.uint8)
-    hsv = np.stack(
-        [hues, np.full(16, 200, np.uint8), np.full(16, 90 + (np.arange(16) % 4) * 40, np.uint8)], 1
-    )
-    colours = cv2.cvtColor(hsv[None], cv2.COLOR_HSV2BGR)[0]
-    widths = [400] + [40] * 15
-    image = np.concatenate([np.tile(c, (50, w, 1)) for c, w in zip(colours, widths, strict=True)], axis=1)
-    cv2.imwrite(str(src / "wide.png"), image)
+    write_wide_image(src / "wide.png")
     out = work / "html"
     command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", "-D", f"palette_cache_dir={work}/c"]
     subprocess.run([*command, str(src), str(out)], check=True)
@@ -212,11 +202,35 @@ def wide_url(tmp_path_factory: pytest.TempPathFactory):
     server.server_close()
 
 
+def write_wide_image(path: Path) -> None:
+    """An image of sixteen colours: one stripe of 40% of its width, fifteen of 4%."""
+    import cv2
+    import numpy as np
+
+    hues = np.linspace(0, 170, 16, endpoint=False).astype(np.uint8)
+    hsv = np.stack(
+        [hues, np.full(16, 200, np.uint8), np.full(16, 90 + (np.arange(16) % 4) * 40, np.uint8)], 1
+    )
+    colours = cv2.cvtColor(hsv[None], cv2.COLOR_HSV2BGR)[0]
+    widths = [400] + [40] * 15
+    image = np.concatenate([np.tile(c, (50, w, 1)) for c, w in zip(colours, widths, strict=True)], axis=1)
+    cv2.imwrite(str(path), image)
+
+
 @pytest.mark.parametrize("width", [1280, 700, 380])
 def test_a_wide_palette_stays_one_row_following_the_shares(browser, wide_url: str, width: int) -> None:
     context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     page.goto(wide_url)
+    try:
+        check_wide_palette(page)
+    finally:
+        context.close()
+
+
+def check_wide_palette(page) -> None:
+    """The 16-colour palette of `write_wide_image` on ``page``: one row, widths following the shares, every
+    hex code readable, the labels shown on one line."""
     boxes = page.eval_on_selector_all(
         ".palette-swatch",
         """els => els.map(e => {
@@ -227,7 +241,6 @@ def test_a_wide_palette_stays_one_row_following_the_shares(browser, wide_url: st
         })""",
     )
     bar = page.eval_on_selector(".palette-bar", "e => [e.scrollWidth, e.clientWidth]")
-    context.close()
     assert len(boxes) == 16
     assert len({round(b["top"]) for b in boxes}) == 1  # one row
     assert bar[0] <= bar[1]  # nothing overflows the bar

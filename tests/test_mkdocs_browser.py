@@ -6,9 +6,12 @@ cache; the fixtures that start Chromium and serve the site are the Sphinx editio
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -84,5 +87,73 @@ def test_axe_finds_no_serious_accessibility_violation(browser, base_url, path: s
         assert shown == ("slate" if scheme == "dark" else "default")
         serious = test_browser.serious_violations(page)
         assert serious == [], serious
+    finally:
+        context.close()
+
+
+#: Material with a light and a dark scheme chosen by the browser's preference, as in the example edition.
+MATERIAL = {
+    "name": "material",
+    "palette": [
+        {"media": "(prefers-color-scheme: light)", "scheme": "default"},
+        {"media": "(prefers-color-scheme: dark)", "scheme": "slate"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def wide_sites(tmp_path_factory: pytest.TempPathFactory):
+    """The 16-colour page of the Sphinx browser test, built with Material and with the ``mkdocs`` theme and
+    served on 127.0.0.1: ``{theme: url}``."""
+    yaml = pytest.importorskip("yaml")
+    work = tmp_path_factory.mktemp("mkdocs-wide")
+    (work / "docs").mkdir()
+    (work / "docs" / "index.md").write_text("# Wide\n\n```{palette} wide.png\n:colors: 16\n```\n", "utf-8")
+    test_browser.write_wide_image(work / "docs" / "wide.png")
+    servers, urls = [], {}
+    for theme in ("material", "mkdocs"):
+        config = {
+            "site_name": "Wide",
+            "docs_dir": "docs",
+            "site_dir": f"site-{theme}",
+            "theme": MATERIAL if theme == "material" else {"name": "mkdocs"},
+            "plugins": [{"palette": {"cache_dir": str(work / "cache"), "workers": 1}}],
+        }
+        (work / f"{theme}.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        command = [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-q",
+            "-f",
+            str(work / f"{theme}.yml"),
+        ]
+        subprocess.run(command, check=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+        handler = functools.partial(test_browser._QuietHandler, directory=str(work / f"site-{theme}"))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        urls[theme] = f"http://127.0.0.1:{server.server_address[1]}/"
+    yield urls
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("width", [1280, 700, 380])
+@pytest.mark.parametrize(
+    ("theme", "scheme"), [("material", "light"), ("material", "dark"), ("mkdocs", "light")]
+)
+def test_a_wide_palette_stays_one_row_in_mkdocs_themes(browser, wide_sites, theme, scheme, width) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(wide_sites[theme])
+        if theme == "material":
+            shown = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+            assert shown == ("slate" if scheme == "dark" else "default")
+        test_browser.check_wide_palette(page)
     finally:
         context.close()
