@@ -33,6 +33,13 @@ import psutil
 
 # The shared datasets sit beside the checkout (../shared), as in every clone of this project.
 CQ100 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cq100" / "img"
+#: The runs, to choose from with --runs, and the ratios printed when both of a pair ran.
+RUNS = ("local1", "local2", "dask", "remote1", "remote8")
+RATIOS = {
+    "2 workers / 1 worker": ("local2", "local1"),
+    "Dask 2 / local pool 2": ("dask", "local2"),
+    "8 fetch workers / 1": ("remote8", "remote1"),
+}
 SUMMARY = re.compile(r"(\d+) images: (\d+) computed, (\d+) from cache, (\d+) failed in ([^(;\n]+)")
 
 
@@ -104,6 +111,9 @@ def run(arguments: list[str], label: str) -> dict:
 
 class _Slow(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes: without TCP_NODELAY, Nagle's algorithm holds the body until
+    # the client's delayed ACK of the headers (up to 40 ms), which would add to every answer's latency.
+    disable_nagle_algorithm = True
     latency = 0.1
     images: dict[str, bytes] = {}
 
@@ -147,57 +157,71 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=2000, help="local images (default 2000)")
     parser.add_argument("--remote", type=int, default=500, help="remote images (default 500)")
     parser.add_argument("--latency", type=float, default=0.1, help="server latency in seconds (default 0.1)")
-    parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask LocalCluster run")
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        choices=RUNS,
+        default=list(RUNS),
+        help="which runs (default all): split a long benchmark into several runs of its pairs",
+    )
+    parser.add_argument(
+        "--remote-workers",
+        type=int,
+        help="compute processes of the remote runs (default: the command's default, the CPU count)",
+    )
+    parser.add_argument(
+        "--per-host",
+        type=int,
+        default=8,
+        help="downloads per host at once in the remote runs (default 8: all fetch workers on the one host)",
+    )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
 
-    results = []
+    results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="palette-batch-bench-") as folder:
         work = Path(folder)
         images = work / "images"
-        images.mkdir()
-        originals = local_images(images, args.images)
-        print(f"{args.images} local images from {originals} CQ100 originals", file=sys.stderr)
-        for workers in (1, 2):
-            out = ["--out", str(work / f"local{workers}.jsonl"), "--cache-dir", str(work / f"cache{workers}")]
-            results.append(run([str(images), *out, "--workers", str(workers)], f"local, {workers} worker(s)"))
-        if not args.skip_dask:
+        if {"local1", "local2", "dask"} & set(args.runs):
+            images.mkdir()
+            originals = local_images(images, args.images)
+            print(f"{args.images} local images from {originals} CQ100 originals", file=sys.stderr)
+        for name in ("local1", "local2"):
+            if name in args.runs:
+                workers = name[-1]
+                out = ["--out", str(work / f"{name}.jsonl"), "--cache-dir", str(work / f"cache-{name}")]
+                results[name] = run([str(images), *out, "--workers", workers], f"local, {workers} worker(s)")
+        if "dask" in args.runs:
             out = ["--out", str(work / "dask.jsonl"), "--cache-dir", str(work / "cache-dask")]
-            results.append(run([str(images), *out, "--dask", "local:2"], "Dask LocalCluster, 2 workers"))
+            results["dask"] = run([str(images), *out, "--dask", "local:2"], "Dask LocalCluster, 2 workers")
+        if {"remote1", "remote8"} & set(args.runs):
+            server, urls = remote_server(args.remote, args.latency)
+            listing = work / "remote.txt"
+            listing.write_text("\n".join(urls))
+            compute = [] if args.remote_workers is None else ["--workers", str(args.remote_workers)]
+            try:
+                for name in ("remote1", "remote8"):
+                    if name not in args.runs:
+                        continue
+                    fetchers = name.removeprefix("remote")
+                    out = ["--out", str(work / f"{name}.jsonl"), "--cache-dir", str(work / f"cache-{name}")]
+                    label = f"remote at {args.latency * 1000:g} ms, {fetchers} fetch worker(s)"
+                    options = ["--fetch-workers", fetchers, "--per-host", str(args.per_host), *compute]
+                    results[name] = run([f"@{listing}", *out, *options], label)
+            finally:
+                server.shutdown()
 
-        server, urls = remote_server(args.remote, args.latency)
-        listing = work / "remote.txt"
-        listing.write_text("\n".join(urls))
-        try:
-            for fetchers in (1, 8):
-                out = [
-                    "--out",
-                    str(work / f"remote{fetchers}.jsonl"),
-                    "--cache-dir",
-                    str(work / f"rc{fetchers}"),
-                ]
-                label = f"remote at {args.latency * 1000:g} ms, {fetchers} fetch worker(s)"
-                options = ["--fetch-workers", str(fetchers), "--per-host", "8", "--workers", "1"]
-                results.append(run([f"@{listing}", *out, *options], label))
-        finally:
-            server.shutdown()
-
-    by_label = {r["label"]: r for r in results}
-    ratios = {
-        "2 workers / 1 worker": by_label["local, 2 worker(s)"]["rate"]
-        / by_label["local, 1 worker(s)"]["rate"],
-        "8 fetch workers / 1": results[-1]["rate"] / results[-2]["rate"],
-    }
-    if not args.skip_dask:
-        dask_rate = by_label["Dask LocalCluster, 2 workers"]["rate"]
-        ratios["Dask 2 / local pool 2"] = dask_rate / by_label["local, 2 worker(s)"]["rate"]
+    ratios = {}
+    for name, (faster, slower) in RATIOS.items():
+        if faster in results and slower in results:
+            ratios[name] = results[faster]["rate"] / results[slower]["rate"]
     if args.json:
         args.json.write_text(json.dumps({"results": results, "ratios": ratios}, indent=2))
     if args.markdown:
         print("| run | images | computed | run time | images/s | wall time | peak memory |")
         print("|---|---:|---:|---:|---:|---:|---:|")
-        for r in results:
+        for r in results.values():
             print(
                 f"| {r['label']} | {r['images']} | {r['computed']} | {r['seconds']:.1f} s | "
                 f"{r['rate']:.1f} | {r['wall']:.1f} s | {r['peak_mib']:.0f} MiB |"
