@@ -171,6 +171,7 @@ def dask_resolver(
 ) -> Iterator[Resolver]:
     """A `Resolver` running on the cluster at ``settings.address`` (closed with the context)."""
     try:
+        import dask
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise ClusterUnavailable(
@@ -179,9 +180,15 @@ def dask_resolver(
     with ExitStack() as stack:
         if settings.address.startswith("local:"):
             count = int(settings.address.partition(":")[2] or 2)
-            cluster = stack.enter_context(
-                LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None)
-            )
+            # Dask's default MALLOC_TRIM_THRESHOLD_ makes glibc hand every freed image buffer back to the
+            # system (and map each new one afresh): 10-20% more CPU per palette in our measurements. The
+            # processes of this cluster live only as long as the batch, so glibc's defaults are kept.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None
+                    )
+                )
             client = stack.enter_context(Client(cluster))
         else:
             try:
