@@ -484,3 +484,28 @@ def test_a_store_that_cannot_be_used_is_a_miss_and_a_clear_cache_error(capsys):
             cache.put_palette(KEY, PALETTE)
         assert main(["cache", "info", url]) == 1
         assert reason in capsys.readouterr().err
+
+
+def test_a_build_whose_object_store_cannot_be_used_warns_once_and_renders(tmp_path):
+    import subprocess
+    import sys
+
+    pytest.importorskip("fsspec")
+    src = tmp_path / "src"
+    src.mkdir()
+    for number in range(3):
+        (src / f"{number}.png").write_bytes(png([(60 * number, 90, 200)]))
+    (src / "conf.py").write_text(
+        "extensions = ['sphinx_palette']\npalette_cache_dir = 'nosuchfs://b/cache'\n"
+    )
+    body = "\n\n".join(f".. palette:: {number}.png" for number in range(3))
+    (src / "index.rst").write_text(f"Palettes\n========\n\n{body}\n")
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "--no-color", str(src), str(tmp_path / "html")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stderr
+    assert build.stderr.count("[palette.cache]") == 1, build.stderr
+    assert "nosuchfs://b/cache" in build.stderr
+    assert "3 palettes (3 computed, 0 from cache, 0 failed)" in build.stdout
+    assert (tmp_path / "html" / "index.html").read_text().count("#3c5ac8") >= 1
