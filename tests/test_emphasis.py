@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import cv2
 import pytest
 
 from sphinx_palette import cli, extract_palette
@@ -17,6 +18,7 @@ from sphinx_palette.remote.service import PaletteRequest
 from sphinx_palette.settings import PaletteConfig, validate
 
 MACAWS = Path(__file__).resolve().parents[1] / "example_site" / "images" / "macaws.jpg"
+DOCS_PICTURES = Path(__file__).resolve().parents[1] / "docs" / "_static" / "emphasis"
 
 
 def hexes(emphasis: str, colors: int = 5) -> list[str]:
@@ -76,3 +78,19 @@ def test_build_uses_the_setting_and_the_option(make_app, tmp_path):
     figures = re.findall(r'<figure class="(?:[^"]* )?palette[ "].*?</figure>', html, re.S)
     found = [re.findall(r'<li class="palette-swatch"[^>]*data-hex="([^"]*)"', figure) for figure in figures]
     assert found == [hexes("vivid"), hexes("coverage")]
+
+
+@pytest.mark.parametrize("emphasis", ["balanced", "coverage", "vivid"])
+def test_docs_pictures_show_the_current_palettes(emphasis):
+    # docs/emphasis.rst shows these pictures; regenerate them (docs/make_emphasis_images.py) when the
+    # palettes change. Each band's colour is read just below the photograph, beside the hex code.
+    picture = cv2.imread(str(DOCS_PICTURES / f"macaws-{emphasis}.png"))
+    assert picture is not None
+    palette = extract_palette(MACAWS, 5, emphasis=emphasis)
+    width = picture.shape[1]
+    row = picture[-60][:, ::-1]
+    left = 0
+    for index, swatch in enumerate(palette):
+        right = width if index == len(palette) - 1 else left + round(swatch.share * width)
+        assert tuple(int(c) for c in row[(left + right) // 2]) == swatch.rgb, (emphasis, swatch.hex)
+        left = right

@@ -31,6 +31,10 @@ _VIVID_CHROMA = 0.05
 #: the miss grows linearly to 1 at ``_MISS_DEGREES``.
 _HUE_EXACT_DEGREES = 10.0
 _MISS_DEGREES = 40.0
+_COS_EXACT, _COS_MISS = np.cos(np.radians(_HUE_EXACT_DEGREES)), np.cos(np.radians(_MISS_DEGREES))
+#: Vivid points this close in hue (degrees) and chroma are one group for the hue miss.
+_GROUP_DEGREES = 2.0
+_GROUP_CHROMA = 0.01
 _SWATCH_CHROMA = 0.05
 #: ... and at least this fraction of the pixel's chroma (the miss grows as the chroma falls below it).
 _CHROMA_SHOWN = 0.6
@@ -55,9 +59,12 @@ class _Problem:
     """The points and the weights of the objective, computed once per image."""
 
     lab: np.ndarray
+    norms: np.ndarray
     share: np.ndarray
-    vivid_hue: np.ndarray
-    vivid_chroma: np.ndarray
+    #: Per group of vivid points of about one hue and chroma: the unit vector of its hue in the a-b plane,
+    #: and the reciprocal of the chroma a centre needs to show it fully.
+    vivid_direction: np.ndarray
+    vivid_reach: np.ndarray
     accents: np.ndarray
     accent_salience: np.ndarray
     salience: np.ndarray
@@ -66,9 +73,11 @@ class _Problem:
 
     def distances(self, centres: np.ndarray) -> np.ndarray:
         """Oklab distances, ``N×C``, from every point to every centre."""
-        lab = self.lab
-        squared = (lab**2).sum(axis=1)[:, None] - 2.0 * (lab @ centres.T) + (centres**2).sum(axis=1)[None, :]
-        return np.sqrt(np.maximum(squared, 0.0))
+        squared = self.lab @ (-2.0 * centres.T)
+        squared += self.norms[:, None]
+        squared += (centres**2).sum(axis=1)[None, :]
+        np.maximum(squared, 0.0, out=squared)
+        return np.sqrt(squared, out=squared)
 
     def misses(self, centres: np.ndarray) -> np.ndarray:
         """``(V+A)×C``: 0 where a centre shows a vivid point's hue (V rows) or an accent (A rows), up to 1
@@ -78,13 +87,17 @@ class _Problem:
         does not show a yellow.
         """
         chroma = np.hypot(centres[:, 1], centres[:, 2])
-        hue = np.degrees(np.arctan2(centres[:, 2], centres[:, 1]))
-        gap = np.abs(self.vivid_hue[:, None] - hue[None, :]) % 360.0
-        gap = np.minimum(gap, 360.0 - gap)
-        hit = 1.0 - np.clip((gap - _HUE_EXACT_DEGREES) / (_MISS_DEGREES - _HUE_EXACT_DEGREES), 0.0, 1.0)
-        hit *= np.minimum(1.0, chroma[None, :] / (_CHROMA_SHOWN * self.vivid_chroma[:, None]))
-        hit[:, chroma < _SWATCH_CHROMA] = 0.0
-        return np.concatenate([1.0 - hit, accents.misses(centres, self.accents)])
+        direction = centres[:, 1:] / np.maximum(chroma, 1e-12)[:, None]
+        # The hue gap through its cosine (one small matrix product): a full hit within _HUE_EXACT_DEGREES,
+        # none from _MISS_DEGREES.
+        hit = self.vivid_direction @ direction.T
+        hit -= _COS_MISS
+        hit *= 1.0 / (_COS_EXACT - _COS_MISS)
+        np.clip(hit, 0.0, 1.0, out=hit)
+        shown = np.multiply.outer(self.vivid_reach, np.where(chroma < _SWATCH_CHROMA, 0.0, chroma))
+        hit *= np.minimum(shown, 1.0, out=shown)
+        np.subtract(1.0, hit, out=hit)
+        return np.concatenate([hit, accents.misses(centres, self.accents)])
 
     def bonuses(self, centres: np.ndarray) -> np.ndarray:
         """Per centre, what its chroma takes off the objective (``vivid`` only)."""
@@ -112,16 +125,17 @@ def choose_centres(lab: np.ndarray, weights: np.ndarray, colors: int, emphasis: 
     accent_weight, salience_weight, chroma_bonus = _TERMS[emphasis]
     share = weights / weights.sum()
     chroma = np.hypot(lab[:, 1], lab[:, 2])
-    vivid = chroma >= _VIVID_CHROMA
+    direction, reach, salience = _vivid_groups(lab, share, chroma)
     accent_colours, accent_salience = accents.accent_colours(lab, share)
     problem = _Problem(
         lab=lab,
+        norms=(lab**2).sum(axis=1),
         share=share,
-        vivid_hue=np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])),
-        vivid_chroma=chroma[vivid],
+        vivid_direction=direction,
+        vivid_reach=reach,
         accents=accent_colours,
         accent_salience=salience_weight * accent_salience,
-        salience=share[vivid] * chroma[vivid],
+        salience=salience,
         accent_weight=accent_weight,
         chroma_bonus=chroma_bonus,
     )
@@ -139,6 +153,26 @@ def choose_centres(lab: np.ndarray, weights: np.ndarray, colors: int, emphasis: 
     return _polish(problem, candidates[np.sort(chosen)])
 
 
+def _vivid_groups(
+    lab: np.ndarray, share: np.ndarray, chroma: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vivid points pooled by hue (2° steps) and chroma (0.01 steps), which is all the hue miss reads
+    of them: per group its hue's unit vector, its ``vivid_reach`` and its salience (share × chroma)."""
+    vivid = np.flatnonzero(chroma >= _VIVID_CHROMA)
+    hue = np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])) % 360.0
+    key = (hue // _GROUP_DEGREES).astype(np.int64) * 1024 + (chroma[vivid] // _GROUP_CHROMA).astype(np.int64)
+    _, group = np.unique(key, return_inverse=True)
+    salience = share[vivid] * chroma[vivid]
+    count = int(group.max()) + 1 if len(group) else 0
+    total = np.bincount(group, weights=salience, minlength=count)
+    # Salience-weighted means: the unit hue vectors summed (then normalised) and the chroma.
+    a = np.bincount(group, weights=salience * lab[vivid, 1] / chroma[vivid], minlength=count)
+    b = np.bincount(group, weights=salience * lab[vivid, 2] / chroma[vivid], minlength=count)
+    direction = np.stack([a, b], axis=1) / np.maximum(np.hypot(a, b), 1e-12)[:, None]
+    mean_chroma = np.bincount(group, weights=salience * chroma[vivid], minlength=count) / total
+    return direction, 1.0 / (_CHROMA_SHOWN * mean_chroma), total
+
+
 def _candidates(lab: np.ndarray, share: np.ndarray, count: int, seed: int) -> np.ndarray:
     """``count`` weighted k-means centres plus one vivid colour per well-filled hue sector.
 
@@ -148,23 +182,30 @@ def _candidates(lab: np.ndarray, share: np.ndarray, count: int, seed: int) -> np
     rng = np.random.default_rng(seed)
     cumulative = np.cumsum(share)
     chosen = [min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1])), len(lab) - 1)]
-    nearest = ((lab - lab[chosen[0]]) ** 2).sum(axis=1)
+    norms = (lab**2).sum(axis=1)
+
+    def to(index: int) -> np.ndarray:
+        # Squared distances to one point through a matrix-vector product, cheaper than N×3 differences.
+        return np.maximum(norms - 2.0 * (lab @ lab[index]) + norms[index], 0.0)
+
+    nearest = to(chosen[0])
     for _ in range(count - 1):
         mass = np.cumsum(share * nearest)
         if mass[-1] <= 0:
             break
         index = min(int(np.searchsorted(mass, rng.random() * mass[-1])), len(lab) - 1)
         chosen.append(index)
-        np.minimum(nearest, ((lab - lab[index]) ** 2).sum(axis=1), out=nearest)
+        np.minimum(nearest, to(index), out=nearest)
     centres = lab[chosen].copy()
     count = len(centres)
-    norms = (lab**2).sum(axis=1)
+    weighted = [share * lab[:, channel] for channel in range(3)]
     for _ in range(_LLOYD_STEPS):
-        labels = (norms[:, None] - 2.0 * (lab @ centres.T) + (centres**2).sum(axis=1)[None, :]).argmin(axis=1)
+        # The nearest centre minimises |c|² - 2 x·c: the points' own norms do not change the argmin.
+        labels = ((centres**2).sum(axis=1)[None, :] - 2.0 * (lab @ centres.T)).argmin(axis=1)
         mass = np.bincount(labels, weights=share, minlength=count)
         used = mass > 0
         for channel in range(3):
-            sums = np.bincount(labels, weights=share * lab[:, channel], minlength=count)
+            sums = np.bincount(labels, weights=weighted[channel], minlength=count)
             centres[used, channel] = sums[used] / mass[used]
     return np.concatenate([centres, accents.sector_means(lab, share, _VIVID_CHROMA, _SECTOR_SHARE)[0]])
 
