@@ -190,7 +190,8 @@ def test_iiif_manifest_label_and_credit(project, http_server):
     )
     http_server.route("/manifest.json", json_response(manifest(http_server.url("/manifest.json"), image)))
     project.write(
-        "iiif.md", f"# IIIF\n\n```{{palette}} {http_server.url('/manifest.json')}\n:colors: 2\n```\n"
+        "iiif.md",
+        f"# IIIF\n\n```{{palette}} {http_server.url('/manifest.json')}\n:colors: 2\n:show-image:\n```\n",
     )
     done = project.build(strict=True)
     assert done.returncode == 0, done.stderr
@@ -198,6 +199,8 @@ def test_iiif_manifest_label_and_credit(project, http_server):
     assert swatches(html)[0][0][0] == "#1428c8"
     assert 'aria-label="Colour palette of Blue plate: ' in html
     assert "Test Library" in html and 'class="palette-manifest reference external"' in html
+    # The canvas's image is shown from a copy in the site, made from the bytes the build fetched.
+    assert re.search(r'<img src="\.\./assets/images/palette/[0-9a-f]{20}-1200\.jpg" width="64"', html)
 
 
 def test_offline_builds_use_the_cache_and_warn_without_it(project, http_server):
