@@ -10,21 +10,14 @@ input. Nothing here knows about Sphinx.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
-import struct
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-import cv2
-import imagesize
 import numpy as np
 
 from . import decode_jp2
 from .colour import linear_to_srgb
 from .colour_tags import ColourTag, heif_nclx_tag, jp2_icc_profile, png_tags, to_linear_srgb
+from .decode_header import describe_content, image_dimensions, looks_like_image
 from .decode_jp2 import DamagedJpeg2000, is_jpeg2000
 from .decode_jp2 import read_header as read_jp2_header
 from .decode_limits import (
@@ -34,7 +27,6 @@ from .decode_limits import (
     STREAMED_MAX_PIXELS,
     check_budget,
     check_pixel_limit,
-    opencv_bytes_per_pixel,
     streamed_chunk_bytes,
 )
 from .decode_vips import (
@@ -52,8 +44,6 @@ from .decode_vips import (
 from .errors import PaletteError
 from .region import Region
 
-_JPEG_MAGIC = b"\xff\xd8\xff"
-
 
 @dataclass(frozen=True)
 class DecodedImage:
@@ -68,22 +58,6 @@ class DecodedImage:
     height: int
 
 
-def image_dimensions(data: bytes) -> tuple[int, int] | None:
-    """Read ``(width, height)`` from the image header without decoding, or ``None`` if unknown."""
-    try:
-        width, height = imagesize.get(io.BytesIO(data))
-    except Exception:  # imagesize reports most failures as -1, but a hostile header may raise
-        width = height = -1
-    if width <= 0 or height <= 0:
-        # Formats OpenCV reads but imagesize does not: without this their size would only be known (and
-        # the pixel limit enforced) after decoding.
-        found = _other_header_dimensions(data)
-        if found is None or min(found) <= 0:
-            return None
-        width, height = found
-    return int(width), int(height)
-
-
 def shown_dimensions(data: bytes) -> tuple[int, int] | None:
     """``(width, height)`` of the image as shown (after EXIF orientation), from its header; or ``None``."""
     fmt = vips_format(data)
@@ -94,34 +68,6 @@ def shown_dimensions(data: bytes) -> tuple[int, int] | None:
             return None
         return displayed_size(header.width, header.height, orientation_of(header))
     return image_dimensions(data)
-
-
-_PAM_SIZE = re.compile(rb"^(WIDTH|HEIGHT)[ \t]+(\d+)", re.MULTILINE)
-_PFM_SIZE = re.compile(rb"^P[Ff]\s+(\d+)\s+(\d+)\s")
-_RADIANCE_SIZE = re.compile(rb"\n\n([-+])([XY]) (\d+) ([-+])([XY]) (\d+)\s")
-
-
-def _other_header_dimensions(data: bytes) -> tuple[int, int] | None:
-    """``(width, height)`` of PAM, PFM, Radiance HDR, Sun raster and raw JPEG 2000 codestream headers."""
-    head = data[:4096]
-    if head.startswith(b"P7\n"):
-        fields = {name: int(value) for name, value in _PAM_SIZE.findall(head)}
-        if b"WIDTH" in fields and b"HEIGHT" in fields:
-            return fields[b"WIDTH"], fields[b"HEIGHT"]
-    elif match := _PFM_SIZE.match(head):
-        return int(match[1]), int(match[2])
-    elif head.startswith((b"#?RADIANCE", b"#?RGBE")):
-        if match := _RADIANCE_SIZE.search(head):
-            first, second = int(match[3]), int(match[6])
-            # The resolution line names the slow (row) axis first; "-Y h +X w" is the usual layout.
-            return (second, first) if match[2] == b"Y" else (first, second)
-    elif head.startswith(b"\x59\xa6\x6a\x95") and len(head) >= 12:
-        return struct.unpack(">II", head[4:12])
-    elif head.startswith(b"\xff\x4f\xff\x51") and len(head) >= 24:
-        # SIZ marker: image extent minus image offset, as the decoder allocates it.
-        xsiz, ysiz, xosiz, yosiz = struct.unpack(">IIII", head[8:24])
-        return xsiz - xosiz, ysiz - yosiz
-    return None
 
 
 def decode_image(
@@ -158,27 +104,12 @@ def decode_image(
     if not looks_like_image(data):
         # Never handed to OpenCV: what it would say of gigabytes of zeros is an assertion, not a reason.
         raise PaletteError(f"not a readable image ({describe_content(data)})")
-    dimensions = image_dimensions(data)
-    if dimensions is not None:
-        check_pixel_limit(*dimensions, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
-        check_budget(*dimensions, dimensions[0] * dimensions[1] * opencv_bytes_per_pixel(data), max_bytes)
+    # OpenCV is imported for these rarer formats only: a warm build never pays for it.
+    from .decode_opencv import decode_with_opencv
 
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    try:
-        with _opencv_quiet():
-            pixels = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        raise PaletteError(f"not a readable image ({describe_content(data)})") from None
-    if pixels is None or pixels.size == 0:
-        raise PaletteError(f"not a readable image ({describe_content(data)})")
-
+    pixels = decode_with_opencv(data, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels, max_bytes)
     height, width = pixels.shape[:2]
-    if dimensions is None:
-        check_pixel_limit(width, height, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
-    try:
-        rgb, opaque = _to_rgb8(pixels)
-    except cv2.error:  # an odd layout the decoder produced; never let OpenCV's exception escape
-        raise PaletteError("not a readable image (its pixel layout is not supported)") from None
+    rgb, opaque = _to_rgb8(pixels)
     del pixels
     if region is not None and not region.is_full:
         try:
@@ -268,29 +199,6 @@ def _apply_tag(array: np.ndarray, tag: ColourTag) -> np.ndarray:
     return linear.astype(np.float32)
 
 
-_quiet_lock = threading.Lock()
-_quiet_depth = 0
-_saved_level = 0
-
-
-@contextlib.contextmanager
-def _opencv_quiet() -> Iterator[None]:
-    """Silence OpenCV's log while it decodes: a damaged file is reported once, as our `PaletteError`."""
-    global _quiet_depth, _saved_level
-    with _quiet_lock:
-        if _quiet_depth == 0:
-            _saved_level = cv2.utils.logging.getLogLevel()
-            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-        _quiet_depth += 1
-    try:
-        yield
-    finally:
-        with _quiet_lock:
-            _quiet_depth -= 1
-            if _quiet_depth == 0:
-                cv2.utils.logging.setLogLevel(_saved_level)
-
-
 def normalise_array(array: np.ndarray, region: Region | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Normalise an ``H×W``, ``H×W×3`` or ``H×W×4`` RGB(A) array to 8-bit RGB and an opacity mask.
 
@@ -326,67 +234,20 @@ def _check_opaque(opaque: np.ndarray | None) -> None:
         raise PaletteError("the image has no opaque pixel (every pixel is at least half transparent)")
 
 
-def looks_like_image(head: bytes) -> bool:
-    """True when ``head`` (the first bytes of a file) starts as a format this module decodes."""
-    if vips_format(head) is not None or is_jpeg2000(head):
-        return True
-    if head[:1] == b"P" and head[1:2] in (b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"f", b"F"):
-        return head[2:3] in (b" ", b"\t", b"\r", b"\n")  # PNM, PAM, PFM
-    return head.startswith((b"BM", b"#?RADIANCE", b"#?RGBE", b"\x59\xa6\x6a\x95"))
-
-
-def describe_content(data: bytes) -> str:
-    """Say in a few words what some bytes look like, for error messages about non-images."""
-    head = data[:512].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
-        return "the data is an HTML page, not an image"
-    if head.startswith((b"{", b"[")):
-        return "the data is JSON, not an image"
-    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in data[:2048].lower()):
-        return "SVG vector images are not supported; use a raster image"
-    if head.startswith(b"%pdf"):
-        return "the data is a PDF document, not an image"
-    if not head:
-        return f"{len(data)} bytes of white space"
-    for name, test in _SIGNATURES:
-        if test(data):
-            return f"a {name} file that could not be decoded, probably truncated or damaged"
-    # Never the bytes themselves: a message can end up on a published page.
-    return f"unrecognised format, {len(data)} bytes"
-
-
-_SIGNATURES = (
-    ("JPEG", lambda d: d.startswith(_JPEG_MAGIC)),
-    ("PNG", lambda d: d.startswith(b"\x89PNG\r\n\x1a\n")),
-    ("GIF", lambda d: d.startswith((b"GIF87a", b"GIF89a"))),
-    ("WebP", lambda d: d.startswith(b"RIFF") and d[8:12] == b"WEBP"),
-    ("TIFF", lambda d: d.startswith((b"II*\x00", b"MM\x00*"))),
-    ("JPEG 2000", lambda d: d.startswith((b"\x00\x00\x00\x0cjP  ", b"\xff\x4f\xff\x51"))),
-    ("AVIF", lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"avif", b"avis")),
-    ("HEIF", lambda d: d[4:8] == b"ftyp" and d[8:12] in (b"heic", b"heix", b"mif1", b"msf1")),
-    ("BMP", lambda d: d.startswith(b"BM")),
-    ("Radiance HDR", lambda d: d.startswith((b"#?RADIANCE", b"#?RGBE"))),
-    ("Sun raster", lambda d: d.startswith(b"\x59\xa6\x6a\x95")),
-    ("PNM", looks_like_image),  # what is left of the formats OpenCV reads: PNM, PAM, PFM
-)
-
-
 def _to_rgb8(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """OpenCV's decoded array (grey, BGR or BGRA, any depth) → contiguous RGB uint8 and opacity mask."""
+    """A decoded array (grey, BGR or BGRA as OpenCV orders them, any depth) → contiguous RGB uint8 and an
+    opacity mask. numpy only, so that the formats libvips and OpenJPEG decode never load OpenCV."""
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
     pixels = _to_uint8(pixels)
     if pixels.ndim == 2:
-        return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB), None
+        return np.repeat(pixels[:, :, None], 3, axis=2), None
     channels = pixels.shape[2]
     if channels == 2:  # grey + alpha
-        grey, alpha = pixels[:, :, 0], pixels[:, :, 1]
-        return cv2.cvtColor(np.ascontiguousarray(grey), cv2.COLOR_GRAY2RGB), _opaque(alpha)
-    if channels == 4:
-        opaque = _opaque(pixels[:, :, 3])
-        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB), opaque
-    if channels == 3:
-        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB), None
+        return np.repeat(pixels[:, :, :1], 3, axis=2), _opaque(pixels[:, :, 1])
+    if channels in (3, 4):
+        opaque = _opaque(pixels[:, :, 3]) if channels == 4 else None
+        return np.ascontiguousarray(pixels[:, :, 2::-1]), opaque
     raise PaletteError(f"images with {channels} channels are not supported")
 
 
