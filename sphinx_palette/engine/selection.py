@@ -2,17 +2,18 @@
 
 Share-weighted k-means spends its swatches on the largest areas, so a small vivid subject (a blue macaw on
 green leaves, a frog's red eye) is merged into a muddy neighbour. Here the histogram is first over-clustered
-into many candidate colours, vivid hue sectors each add a candidate of their own, and a greedy choice with
-swap refinement then picks the candidates that minimise
+into many candidate colours, vivid hue sectors and accents (``accents.py``) each add a candidate of their
+own, and a greedy choice with swap refinement then picks the candidates that minimise
 
-    coverage + weight × accent miss
+    coverage + weight × hue miss + salience weight × largest accent miss
 
 where *coverage* is the pixels' mean Oklab distance to their nearest chosen colour (what a palette of the
-image's areas minimises) and *accent miss* is the chroma-weighted share of vivid pixels whose hue no chosen
-colour shows (within a few degrees, fading out to a full miss at ``_MISS_DEGREES``). Lin & Hanrahan (CHI
-2013) model people's colour themes with similar coverage and saliency terms. ``weight`` is 0 for the
-``coverage`` emphasis (which `cluster` handles with plain k-means instead), moderate for ``balanced`` and
-large for ``vivid``, which also favours saturated colours for the swatches of the areas.
+image's areas minimises), *hue miss* is the chroma-weighted share of vivid pixels whose hue no chosen
+colour shows (within a few degrees, fading out to a full miss at ``_MISS_DEGREES``), and the last term is
+the salience of the most salient accent that no chosen colour shows (see ``accents.py``). Lin & Hanrahan
+(CHI 2013) model people's colour themes with similar coverage and saliency terms. The ``coverage`` emphasis
+is plain k-means instead (`cluster`); ``vivid`` weighs the hue miss more and also favours saturated colours
+for the swatches of the areas.
 """
 
 from __future__ import annotations
