@@ -22,6 +22,7 @@ from sphinx_palette.batch.outputs import read_rows
 from tests.batch_site import IIIFSite
 from tests.httpserver import LocalHTTPServer, Response, make_server
 from tests.remote_helpers import png
+from tests.test_trust_limits import big_gif
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 ROW = json.loads((SCHEMAS / "batch-row.schema.json").read_text(encoding="utf-8"))
@@ -295,3 +296,48 @@ def test_emphasis_is_the_engines(tmp_path: Path, emphasis: str) -> None:
     (row,) = rows_of(out)
     expected = extract_palette(image, 5, emphasis=emphasis)
     assert [s["hex"] for s in row["swatches"]] == list(expected.hexes)
+
+
+def test_decode_budget_reaches_the_service(tmp_path: Path, capsys) -> None:
+    (tmp_path / "big.gif").write_bytes(big_gif())
+    (tmp_path / "small.png").write_bytes(png([(200, 10, 10)]))
+    out = tmp_path / "rows.jsonl"
+    sources = (tmp_path / "big.gif", tmp_path / "small.png")
+    status = batch(*sources, "--decode-budget", str(16 * 2**20), "--out", out, cache=tmp_path / "cache")
+    assert status == 1
+    rows = {Path(r["source"]).name: r for r in rows_of(out)}
+    validate(list(rows.values()))
+    error = rows["big.gif"]["error"]
+    assert "decoding the 3000×3000 image would take about" in error and "decode budget of 16 MiB" in error
+    assert rows["small.png"]["error"] is None
+    # The default budget takes the same image.
+    assert batch(tmp_path / "big.gif", "--out", tmp_path / "default.jsonl", cache=tmp_path / "cache") == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as excinfo:
+        batch(tmp_path / "big.gif", "--decode-budget", "10", "--out", out, cache=tmp_path / "cache")
+    assert excinfo.value.code == 2 and "at least 16 MiB" in capsys.readouterr().err
+
+
+OUTSIDE = ":region: 0,0,100,30 reaches outside the 64×64 image; the palette is of the part inside it"
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_region_outside_the_image_is_a_notice_of_the_row(
+    http_server: LocalHTTPServer, tmp_path: Path, suffix: str
+) -> None:
+    (tmp_path / "a.png").write_bytes(png([(220, 20, 30)]))
+    http_server.route("/b.png", Response(headers={"Content-Type": "image/png"}, body=png([(20, 40, 200)])))
+    sources = (tmp_path / "a.png", http_server.url("/b.png"))
+    # Cold, then from the cache (a new output): the notice is given both times.
+    for run in ("cold", "cached"):
+        out = tmp_path / f"{run}{suffix}"
+        assert batch(*sources, "--region", "0,0,100,30", "--out", out, cache=tmp_path / "cache") == 0
+        rows = rows_of(out)
+        validate(rows)
+        assert len(rows) == 2
+        for row in rows:
+            assert row["error"] is None and row["swatches"]
+            assert row["notices"] == [{"subtype": "option", "message": OUTSIDE}]
+    inside = tmp_path / f"inside{suffix}"
+    assert batch(*sources, "--region", "0,0,64,30", "--out", inside, cache=tmp_path / "cache") == 0
+    assert [row["notices"] for row in rows_of(inside)] == [[], []]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import tracemalloc
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from sphinx_palette.batch.outputs import OutputError, open_output, read_rows
 from sphinx_palette.batch.progress import Progress
-from sphinx_palette.batch.rows import csv_header, key_of
+from sphinx_palette.batch.rows import LEGACY_FIELDS, csv_header, csv_values, key_of
 from sphinx_palette.remote.collections import walk
 from sphinx_palette.remote.iiif import IIIFError
 
@@ -31,6 +32,10 @@ def row(number: int) -> dict:
         ],
         "engine_version": "5",
         "error": None,
+        "notices": [
+            {"subtype": "option", "message": ":region: 0,0,600,30 reaches outside; the palette is of a part"},
+            {"subtype": "image", "message": "a second notice"},
+        ],
     }
 
 
@@ -142,3 +147,27 @@ def test_progress_lines_say_rate_and_time_left() -> None:
         now[0] += 0.5
         progress.advance()
     assert stream.text.splitlines() == ["20/100 images (20%), 2.0/s, about 40.0 s left"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_outputs_written_before_notices_are_read_and_resumed(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"old{suffix}"
+    old = {name: value for name, value in row(0).items() if name != "notices"}
+    if suffix == ".jsonl":
+        path.write_text(json.dumps(old) + "\n")
+    elif suffix == ".csv":
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerows([csv_header(5, LEGACY_FIELDS), csv_values(old, 5, LEGACY_FIELDS)])
+    else:
+        pa = pytest.importorskip("pyarrow")
+        pq = pytest.importorskip("pyarrow.parquet")
+        pq.write_table(pa.Table.from_pylist([old]), path)
+    output = open_output(path, colors=5)
+    assert output.done == {key_of(old)}
+    output.write(row(1))
+    output.close()
+    first, second = read_rows(path, 5)
+    assert first["notices"] == [] and key_of(first) == key_of(old)
+    # A CSV keeps the columns it was started with; the other formats keep the new row's notices.
+    assert second["notices"] == ([] if suffix == ".csv" else row(1)["notices"])

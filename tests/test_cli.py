@@ -13,6 +13,7 @@ import pytest
 
 from sphinx_palette import cli
 from sphinx_palette.engine.names import describe
+from tests.test_trust_limits import big_gif
 
 TRUE_COLOUR = "\x1b[48;2;"
 
@@ -149,6 +150,14 @@ def test_missing_file(capsys, tmp_path):
     assert err.startswith("sphinx-palette: error: image file not found") and "missing.jpg" in err
 
 
+def test_decode_budget_refuses_a_larger_image(capsys, tmp_path):
+    path = tmp_path / "big.gif"
+    path.write_bytes(big_gif())
+    status, out, err = run(capsys, "extract", str(path), "--no-cache", "--decode-budget", str(16 * 2**20))
+    assert status == 1 and out == ""
+    assert "decoding the 3000×3000 image would take about" in err and "decode budget of 16 MiB" in err
+
+
 def test_version(capsys):
     from sphinx_palette import __version__
 
@@ -173,6 +182,7 @@ def test_version(capsys):
         ["extract", "x.png", "--canvas", "0"],
         ["extract", "x.png", "--timeout", "-1"],
         ["extract", "x.png", "--max-bytes", "many"],
+        ["extract", "x.png", "--decode-budget", "10"],
         ["extract", "x.png", "--cache-dir", "a", "--no-cache"],
     ],
 )

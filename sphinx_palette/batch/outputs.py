@@ -8,7 +8,8 @@
 
 Each row is one ``write`` of a whole line to a file opened for appending, so a crash leaves at most one
 partial last line; opening the output again cuts it off (`Output.open`). The keys of the rows already
-there are what a resumed batch skips.
+there are what a resumed batch skips. Outputs written before rows had ``notices`` are read as rows with
+none (a CSV file keeps its columns: the rows added to it have no notices column either).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .rows import FIELDS, csv_header, csv_values, key_of
+from .rows import FIELDS, LEGACY_FIELDS, csv_header, csv_notices, csv_values, key_of
 
 __all__ = ["FORMATS", "Output", "OutputError", "open_output"]
 
@@ -102,18 +103,21 @@ class Output:
                     raise OutputError(f"{path}, line {number}, is not a batch row") from None
                 if not isinstance(row, dict) or "source" not in row:
                     raise OutputError(f"{path}, line {number}, is not a batch row")
-                yield row
+                yield _with_notices(row)
 
 
 class CsvOutput(Output):
     """Rows as CSV, one swatch's hex, share, name and family per group of columns."""
 
+    #: The columns of the file: `FIELDS`, or `LEGACY_FIELDS` when resuming an output written before notices.
+    fields: tuple[str, ...] = FIELDS
+
     def _start(self) -> None:
         assert self._fd is not None
-        _write_all(self._fd, _csv_line(csv_header(self.colors)))
+        _write_all(self._fd, _csv_line(csv_header(self.colors, self.fields)))
 
     def _line(self, row: dict[str, Any]) -> bytes:
-        return _csv_line(csv_values(row, self.colors))
+        return _csv_line(csv_values(row, self.colors, self.fields))
 
     def _read(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists() or self.path.stat().st_size == 0:
@@ -121,7 +125,9 @@ class CsvOutput(Output):
         with self.path.open(encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
-            if header != csv_header(self.colors):
+            if header == csv_header(self.colors, LEGACY_FIELDS):
+                self.fields = LEGACY_FIELDS
+            elif header != csv_header(self.colors):
                 raise OutputError(
                     f"{self.path} has other columns than a batch with --colors {self.colors} writes; "
                     "give another --out, or the --colors it was written with"
@@ -191,6 +197,13 @@ def _cut_partial_line(path: Path) -> None:
             handle.truncate(end)
 
 
+def _with_notices(row: dict[str, Any]) -> dict[str, Any]:
+    """``row``, with no notices when it was written before rows had them."""
+    if row.get("notices") is None:
+        row["notices"] = []
+    return row
+
+
 def _csv_line(cells: list[str]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(cells)
@@ -199,6 +212,7 @@ def _csv_line(cells: list[str]) -> bytes:
 
 def _csv_row(cells: dict[str, str], colors: int) -> dict[str, Any]:
     row: dict[str, Any] = {name: cells.get(name) or None for name in FIELDS if name != "swatches"}
+    row["notices"] = csv_notices(row["notices"])
     for name in ("canvas", "width", "height"):
         row[name] = int(row[name]) if row[name] else None
     swatches = []
@@ -238,7 +252,14 @@ def _schema(pa: Any) -> Any:
             ("family", pa.string()),
         ]
     )
-    types = {"canvas": pa.int32(), "width": pa.int32(), "height": pa.int32(), "swatches": pa.list_(swatch)}
+    notice = pa.struct([("subtype", pa.string()), ("message", pa.string())])
+    types = {
+        "canvas": pa.int32(),
+        "width": pa.int32(),
+        "height": pa.int32(),
+        "swatches": pa.list_(swatch),
+        "notices": pa.list_(notice),
+    }
     return pa.schema([(name, types.get(name, pa.string())) for name in FIELDS])
 
 
@@ -278,7 +299,8 @@ def read_rows(path: Path, colors: int) -> Iterator[dict[str, Any]]:
     if kind == "parquet":
         _pa, pq = _parquet()
         for batch in pq.ParquetFile(path).iter_batches(batch_size=_ROW_GROUP):
-            yield from batch.to_pylist()
+            for row in batch.to_pylist():
+                yield _with_notices(row)
         return
     output: Output = CsvOutput(path, colors) if kind == "csv" else Output(path, colors)
     yield from output.rows()

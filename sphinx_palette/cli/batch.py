@@ -100,7 +100,12 @@ def _run_batch(args: argparse.Namespace) -> int:
     from ..batch.sources import SourceWalker
 
     config = PaletteConfig.from_mapping(
-        {"timeout": args.timeout, "max_bytes": args.max_bytes, "offline": args.offline}
+        {
+            "timeout": args.timeout,
+            "max_bytes": args.max_bytes,
+            "decode_budget": args.decode_budget,
+            "offline": args.offline,
+        }
     )
     spec = ServiceSpec(
         cache_dir=_cache_dir(args.cache_dir),
@@ -108,6 +113,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         max_bytes=config.max_bytes,
         remote_ttl=config.remote_ttl,
         offline=config.is_offline(),
+        decode_budget=config.decode_budget,
     )
     parameters = PaletteParameters(
         args.colors,

@@ -100,9 +100,11 @@ def setting_type(setting: Setting) -> Callable[[str], object]:
 
 
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--timeout`` and ``--max-bytes``, checked as the timeout and max_bytes settings are."""
+    """``--timeout``, ``--max-bytes`` and ``--decode-budget``, checked as the timeout, max_bytes and
+    decode_budget settings are."""
     timeout = _SETTINGS_BY_NAME["timeout"]
     max_bytes = _SETTINGS_BY_NAME["max_bytes"]
+    decode_budget = _SETTINGS_BY_NAME["decode_budget"]
     parser.add_argument(
         "--timeout",
         type=setting_type(timeout),
@@ -116,4 +118,14 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
         default=max_bytes.default,
         metavar="N",
         help=f"largest download accepted, in bytes (default {max_bytes.default})",
+    )
+    parser.add_argument(
+        "--decode-budget",
+        type=setting_type(decode_budget),
+        default=decode_budget.default,
+        metavar="N",
+        help=(
+            "most memory one image may take while decoded, in bytes, at least 16 MiB; an image over it "
+            f"is refused (default {decode_budget.default})"
+        ),
     )

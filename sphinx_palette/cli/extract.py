@@ -2,7 +2,8 @@
 
 ``SOURCE`` is whatever ``.. palette::`` accepts: a local image, an http(s) image URL, a IIIF image service
 or a IIIF manifest (``--canvas N`` picks its canvas), or ``-`` for image bytes on standard input. The same
-option checks, limits (``--timeout``, ``--max-bytes``), cache and offline switch apply as in a build.
+option checks, limits (``--timeout``, ``--max-bytes``, ``--decode-budget``), cache and offline switch apply
+as in a build.
 """
 
 from __future__ import annotations
@@ -106,7 +107,12 @@ def _run_extract(args: argparse.Namespace) -> int:
             )
         return _print(palette, "stdin", None, args.format)
     config = PaletteConfig.from_mapping(
-        {"timeout": args.timeout, "max_bytes": args.max_bytes, "offline": args.offline}
+        {
+            "timeout": args.timeout,
+            "max_bytes": args.max_bytes,
+            "decode_budget": args.decode_budget,
+            "offline": args.offline,
+        }
     )
     with _cache_directory(args) as cache_dir, native_stderr_silenced():
         service = _make_service(config, cache_dir)
