@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..engine.decode import shown_dimensions
 from ..engine.decode_limits import DEFAULT_DECODE_BYTES
 from ..remote.cache import PaletteCache
-from ..remote.compute import Prepared, region_notices
+from ..remote.compute import Prepared
 from ..remote.fetch import FetchSettings
 from ..remote.iiif import IIIFError
 from ..remote.service import PaletteRequest, PaletteResult, PaletteService, SourceFailure
@@ -20,9 +18,7 @@ __all__ = ["BatchService", "ServiceSpec"]
 
 
 class BatchService(PaletteService):
-    """`PaletteService` plus ``s3://`` (any fsspec URL) sources, and the notice of a region reaching outside
-    a local or object-storage image (for URLs the core gives it; a build's front end checks local images
-    as it reads the directive, and a batch has no directive); everything else is the core's."""
+    """`PaletteService` plus ``s3://`` (any fsspec URL) sources; everything else is the core's."""
 
     def prepare(self, request: PaletteRequest, location: str | Path | None = None) -> Prepared:
         """First stage, as `PaletteService.prepare`; an object-storage URL is read through fsspec."""
@@ -32,18 +28,8 @@ class BatchService(PaletteService):
                 data = read_object(where, self.fetch_settings.max_bytes)
             except StorageError as exc:
                 return Prepared(PaletteResult(error=str(exc), subtype="source"))
-            return _with_region_notices(self.prepare_bytes(data, request, image_url=where), request, data)
+            return self.prepare_bytes(data, request, image_url=where)
         return super().prepare(request, location)
-
-    def prepare_file(self, path: str | Path, request: PaletteRequest) -> Prepared:
-        """First stage for a local file, as `PaletteService.prepare_file`, with its region notice."""
-        prepared = super().prepare_file(path, request)
-        if request.region is not None and prepared.result.error is None:
-            # Read again only with a region; the bytes are in the page cache, and the core's first stage
-            # (which may answer from the cache) does not hand them back.
-            with contextlib.suppress(OSError):
-                _with_region_notices(prepared, request, Path(path).read_bytes())
-        return prepared
 
     def document(self, url: str) -> object:
         """A IIIF document, as `PaletteService.fetch_document`, its failures raised as `iiif.IIIFError`."""
@@ -51,13 +37,6 @@ class BatchService(PaletteService):
             return self.fetch_document(url)
         except SourceFailure as exc:
             raise IIIFError(str(exc)) from None
-
-
-def _with_region_notices(prepared: Prepared, request: PaletteRequest, data: bytes) -> Prepared:
-    """``prepared``, with the notice of ``request.region`` reaching outside the image ``data`` holds."""
-    if request.region is not None:
-        prepared.result.notices.extend(region_notices(request.region, shown_dimensions(data)))
-    return prepared
 
 
 @dataclass(frozen=True)

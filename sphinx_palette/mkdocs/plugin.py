@@ -19,7 +19,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import imagesize
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
@@ -184,8 +183,6 @@ class PalettePlugin(BasePlugin[PaletteSettings]):
             for subtype, message in use.result.notices:
                 warn((use.page, use.line), subtype, message)
             if use.result.palette is not None:
-                if not use.target.remote and use.options.region is not None:
-                    _check_region(use)
                 continue
             subtype, message = use.result.subtype or Subtype.IMAGE, use.result.error or "no palette"
             # One warning per failing source, at its first use, as in the Sphinx extension.
@@ -238,18 +235,6 @@ def warn(where: tuple[str, int], subtype: str, message: str) -> None:
 def fill_markers(content: str, rendered: list[str]) -> str:
     """``content`` with the n-th slot's marker replaced by ``rendered[n]``."""
     return _MARKER.sub(lambda match: rendered[int(match[1])], content)
-
-
-def _check_region(use: Use) -> None:
-    """Warn when ``:region:`` reaches outside a local image: the palette is of the part inside only."""
-    try:
-        width, height = imagesize.get(use.target.location)
-    except (OSError, ValueError):
-        return
-    region = use.options.region
-    if region is not None and width > 0 and height > 0 and region.exceeds(width, height):
-        outside = f":region: {region} reaches outside the {width}×{height} image"
-        warn((use.page, use.line), Subtype.OPTION, f"{outside}; the palette is of the part inside it")
 
 
 def _failed(where: tuple[str, int], anchor: str, subtype: Subtype, message: str) -> site.Slot:

@@ -144,7 +144,7 @@ class PaletteService:
         except OSError as exc:
             message = f"cannot read image file {request.source}: {exc.strerror or exc}"
             return Prepared(_failed("source", message))
-        return self._task(data, request, request.region, PaletteResult(), None)
+        return self.prepare_bytes(data, request)
 
     def prepare_url(self, url: str, request: PaletteRequest) -> Prepared:
         """First stage for a URL: the cache within the TTL, else a (conditional) fetch; IIIF resolved."""
@@ -171,7 +171,9 @@ class PaletteService:
         self, data: bytes, request: PaletteRequest, *, image_url: str | None = None
     ) -> Prepared:
         """First stage for image bytes the caller read itself (from object storage, say)."""
-        return self._task(data, request, request.region, PaletteResult(image_url=image_url), None)
+        result = PaletteResult(image_url=image_url)
+        result.notices.extend(region_notices(request.region, shown_dimensions(data)))
+        return self._task(data, request, request.region, result, None)
 
     def fetch_document(self, url: str) -> object:
         """The parsed JSON document at ``url`` (a IIIF collection, say), through the cache, the limits and
@@ -249,7 +251,7 @@ class PaletteService:
             full_size = resolved.full_size
             data, content_type = self.fetcher.get(image_url, result, deadline)
         result.image_url = redact_url(image_url)
-        # Local images are checked by the front ends as the directive is read; a URL's size is known here.
+        # The region is measured on the full image a IIIF service describes, else on the image as shown.
         result.notices.extend(region_notices(request.region, full_size or shown_dimensions(data)))
         return self._task(data, request, region, result, content_type)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import imagesize
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util import logging
@@ -82,8 +81,6 @@ class PaletteDirective(SphinxDirective):
                 return self._fail(
                     node, Subtype.SOURCE, f"image file not found: {source} (looked for {tried})"
                 )
-            if options.region is not None:
-                self._check_region(options, location)
         node["docname"] = self.env.docname
         # The palette itself is resolved with every other once all documents are read (`resolve`); what
         # depends only on the page is made now, so captions and credits are parsed, translated and numbered.
@@ -138,20 +135,6 @@ class PaletteDirective(SphinxDirective):
             show_image=options.show_image,
             image=image,
         )
-
-    def _check_region(self, options: PaletteOptions, path: str) -> None:
-        """Warn when ``:region:`` reaches outside the image: the palette is of the part inside only."""
-        try:
-            width, height = imagesize.get(path)
-        except (OSError, ValueError):
-            return
-        region = options.region
-        if region is not None and width > 0 and height > 0 and region.exceeds(width, height):
-            self._warn(
-                Subtype.OPTION,
-                f":region: {region} reaches outside the {width}×{height} image; "
-                "the palette is of the part inside it",
-            )
 
     def _fail(self, node: palette, subtype: Subtype, message: str) -> list[nodes.Node]:
         self._warn(subtype, message)

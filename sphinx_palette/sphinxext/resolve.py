@@ -73,14 +73,14 @@ def resolve_requests(app: Sphinx, env: BuildEnvironment) -> None:
         document = data.documents[docname]
         document.palettes.append(collect.record(docname, request, result))
         key = redact_url(request.source) if request.remote else request.source
-        for subtype, message in result.notices:
-            document.failures.append(FailureNote(request.line, key, str(subtype), message))
-        if result.palette is not None:
-            continue
-        subtype, message = str(result.subtype or Subtype.IMAGE), result.error or "no palette"
         # Warned by `report.warn` right after this handler, in document and line order: once per URL,
         # once per use of a local file (the file's trouble may depend on the page: a relative path).
         unique = key if request.remote else f"{docname}:{request.line}:{key}"
+        for subtype, message in result.notices:
+            document.failures.append(FailureNote(request.line, unique, str(subtype), message))
+        if result.palette is not None:
+            continue
+        subtype, message = str(result.subtype or Subtype.IMAGE), result.error or "no palette"
         document.failures.append(FailureNote(request.line, unique, subtype, message))
     for docname in {docname for docname, _, _ in todo}:
         # With the records of directives refused while reading, in page order.
