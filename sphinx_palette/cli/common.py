@@ -99,33 +99,28 @@ def setting_type(setting: Setting) -> Callable[[str], object]:
     return parse
 
 
+_LIMIT_ARGUMENTS = (
+    ("--timeout", "timeout", "S", "seconds for one remote image, IIIF documents included"),
+    ("--max-bytes", "max_bytes", "N", "largest download accepted, in bytes"),
+    (
+        "--decode-budget",
+        "decode_budget",
+        "N",
+        "most memory one image may take while decoded, in bytes, at least 16 MiB; "
+        "an image over it is refused",
+    ),
+)
+
+
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     """``--timeout``, ``--max-bytes`` and ``--decode-budget``, checked as the timeout, max_bytes and
     decode_budget settings are."""
-    timeout = _SETTINGS_BY_NAME["timeout"]
-    max_bytes = _SETTINGS_BY_NAME["max_bytes"]
-    decode_budget = _SETTINGS_BY_NAME["decode_budget"]
-    parser.add_argument(
-        "--timeout",
-        type=setting_type(timeout),
-        default=timeout.default,
-        metavar="S",
-        help=f"seconds for one remote image, IIIF documents included (default {timeout.default})",
-    )
-    parser.add_argument(
-        "--max-bytes",
-        type=setting_type(max_bytes),
-        default=max_bytes.default,
-        metavar="N",
-        help=f"largest download accepted, in bytes (default {max_bytes.default})",
-    )
-    parser.add_argument(
-        "--decode-budget",
-        type=setting_type(decode_budget),
-        default=decode_budget.default,
-        metavar="N",
-        help=(
-            "most memory one image may take while decoded, in bytes, at least 16 MiB; an image over it "
-            f"is refused (default {decode_budget.default})"
-        ),
-    )
+    for flag, name, metavar, meaning in _LIMIT_ARGUMENTS:
+        setting = _SETTINGS_BY_NAME[name]
+        parser.add_argument(
+            flag,
+            type=setting_type(setting),
+            default=setting.default,
+            metavar=metavar,
+            help=f"{meaning} (default {setting.default})",
+        )
