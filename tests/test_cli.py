@@ -118,7 +118,7 @@ def test_region(capsys, image):
 
 
 def test_stdin(capsys, image, monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(image.read_bytes())))
+    stdin_of(monkeypatch, image.read_bytes())
     status, out, _ = run(capsys, "extract", "-", "-f", "gpl")
     assert status == 0
     assert "Name: stdin" in out and "#c81e1e" in out
@@ -156,6 +156,37 @@ def test_decode_budget_refuses_a_larger_image(capsys, tmp_path):
     status, out, err = run(capsys, "extract", str(path), "--no-cache", "--decode-budget", str(16 * 2**20))
     assert status == 1 and out == ""
     assert "decoding the 3000×3000 image would take about" in err and "decode budget of 16 MiB" in err
+
+
+def stdin_of(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_stdin_meets_the_limits_and_region_checks_a_file_meets(capsys, tmp_path, image, monkeypatch):
+    stdin_of(monkeypatch, big_gif())
+    status, out, err = run(capsys, "extract", "-", "--no-cache", "--decode-budget", str(16 * 2**20))
+    assert status == 1 and out == ""
+    assert "decode budget of 16 MiB" in err
+
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), np.uint8)
+    stdin_of(monkeypatch, cv2.imencode(".png", noise)[1].tobytes())
+    status, out, err = run(capsys, "extract", "-", "--no-cache", "--max-bytes", "1024")
+    assert status == 1 and out == ""
+    assert err.strip() == "sphinx-palette: error: standard input holds more than 1,024 bytes (--max-bytes)"
+
+    stdin_of(monkeypatch, image.read_bytes())
+    status, out, err = run(capsys, "extract", "-", "--no-cache", "--region", "90,0,50,10", "-f", "json")
+    assert status == 0 and [s["hex"] for s in json.loads(out)["swatches"]] == ["#fadc5a"]
+    assert "outside" in err
+
+
+def test_stdin_palettes_are_cached_by_their_bytes(capsys, tmp_path, image, monkeypatch):
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        stdin_of(monkeypatch, image.read_bytes())
+        assert run(capsys, "extract", "-", "--cache-dir", str(cache), "-f", "json")[0] == 0
+    palettes = [p for p in cache.rglob("*") if p.is_file()]
+    assert len(palettes) == 1
 
 
 def test_version(capsys):
@@ -213,6 +244,6 @@ def test_real_subprocess(image, tmp_path):
     assert bad.stdout == b""
     # OpenCV's and libpng's own complaints are kept off stderr: only our line remains.
     assert bad.stderr.decode().splitlines() == [
-        "sphinx-palette: error: not a readable image "
+        "sphinx-palette: error: standard input: not a readable image "
         "(a PNG file that could not be decoded, probably truncated or damaged)"
     ]

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..engine import SORTS, Palette, PaletteError, extract_palette
+from ..engine import SORTS, Palette, PaletteError
 from ..engine.exports import gpl_text, percent
 from ..engine.names import describe
 from ..options import MAX_CANVAS, OptionError, parse_palette_options
@@ -87,7 +87,8 @@ def _run_extract(args: argparse.Namespace) -> int:
     options["emphasis"] = args.emphasis
     if args.region is not None:
         options["region"] = args.region
-    source = "-" if args.source == "-" else args.source
+    # Messages about standard input name it, as messages about a file or URL name that.
+    source = "standard input" if args.source == "-" else args.source
     try:
         parsed = parse_palette_options(source, options)
     except OptionError as exc:
@@ -96,16 +97,6 @@ def _run_extract(args: argparse.Namespace) -> int:
     for notice in parsed.notices:
         _warn(notice.replace(":canvas:", "--canvas"))
     request = parsed.request()
-    if source == "-":
-        with native_stderr_silenced():
-            palette = extract_palette(
-                sys.stdin.buffer.read(),
-                request.colors,
-                sort=request.sort,
-                region=request.region,
-                emphasis=request.emphasis,
-            )
-        return _print(palette, "stdin", None, args.format)
     config = PaletteConfig.from_mapping(
         {
             "timeout": args.timeout,
@@ -114,10 +105,15 @@ def _run_extract(args: argparse.Namespace) -> int:
             "offline": args.offline,
         }
     )
+    # Standard input goes through the service too, so that its bytes meet the same size and decode limits,
+    # region notice and cache as a file's.
+    data = _read_stdin(config.max_bytes) if args.source == "-" else None
     with _cache_directory(args) as cache_dir, native_stderr_silenced():
         service = _make_service(config, cache_dir)
         try:
-            if is_url(source):
+            if data is not None:
+                result = service.complete(service.prepare_bytes(data, request))
+            elif is_url(source):
                 result = service.from_url(source, request)
             else:
                 result = service.from_file(source, request)
@@ -128,8 +124,20 @@ def _run_extract(args: argparse.Namespace) -> int:
     for _subtype, message in result.notices:
         _warn(message)
     if result.palette is None:
+        if data is not None:
+            raise PaletteError(result.error or "standard input: no palette")
         raise PaletteError(_naming(result.error or "no palette", source))
+    if data is not None:
+        return _print(result.palette, "stdin", None, args.format)
     return _print(result.palette, _name_of(source, result), source, args.format)
+
+
+def _read_stdin(max_bytes: int) -> bytes:
+    """Standard input's bytes, refused past ``max_bytes`` as a download would be."""
+    data = sys.stdin.buffer.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PaletteError(f"standard input holds more than {max_bytes:,} bytes (--max-bytes)")
+    return data
 
 
 def _make_service(config: PaletteConfig, cache_dir: Path) -> PaletteService:
