@@ -1,10 +1,17 @@
 """Resolving while documents are read (serial reads in the main process): requests reach the server before
 reading ends, the output is byte for byte the output of a build resolving after reading and of ``-j 2``,
-and a build that fails or is interrupted while reading stops its batch instead of hanging."""
+and a build that fails or is interrupted while reading stops its batch instead of hanging.
+
+Writing while palettes arrive (serial builds): each page waits only for its own palettes, what lists the
+site's palettes waits for all, warnings keep document, line and order, the environment is saved again with
+every palette (so incremental rebuilds touch only what changed), and a build interrupted while writing
+leaves no threads and reads the pages it did not finish again next time."""
 
 from __future__ import annotations
 
 import contextlib
+import pickle
+import re
 import subprocess
 import sys
 import threading
@@ -12,11 +19,14 @@ from pathlib import Path
 
 import pytest
 from sphinx.errors import ExtensionError
+from sphinx.util.console import strip_escape_sequences
 
 from sphinx_palette.remote import background
+from sphinx_palette.sphinxext import resolve
 from sphinx_palette.sphinxext import service as sphinx_service
 from tests.batch_helpers import CountingImages
-from tests.sphinx_helpers import summary, warnings_of
+from tests.httpserver import RecordedRequest, Response
+from tests.sphinx_helpers import palette_warnings, summary, warnings_of
 from tests.test_build_batch import PAGES, Images, output_files, write_site
 
 #: Generous bound for a wait that takes milliseconds when things work: reached only when they do not.
@@ -159,3 +169,145 @@ def test_an_interrupted_build_exits_instead_of_hanging(http_server, tmp_path):
     assert finished.returncode == 2, finished.stderr
     assert "Interrupted" in finished.stderr
     assert images.log  # the batch had started: requests were in flight when the build was interrupted
+
+
+BROWSE = ":orphan:\n\nBrowse\n======\n\n.. palette-index::\n"
+
+
+def saved_palettes(app) -> dict[str, tuple[bool, int]]:
+    """From the environment Sphinx will load next time: each document's (waiting, number of records)."""
+    env = pickle.loads(Path(app.doctreedir, "environment.pickle").read_bytes())
+    documents = env.sphinx_palette_data.documents
+    return {name: (data.waiting, len(data.palettes)) for name, data in documents.items() if data.palettes}
+
+
+def test_a_page_is_written_before_the_last_palette_arrives(http_server, build, tmp_path):
+    images = serve_images(http_server, hold=0.02)
+    first_written = threading.Event()
+    released: list[bool] = []
+
+    def last_image(request: RecordedRequest) -> Response:
+        # The last page's second image is answered once the first page is written (or after STUCK
+        # seconds, failing the test, if pages are written only when every palette is known).
+        released.append(first_written.wait(STUCK))
+        return images(request)
+
+    http_server.route(f"/{2 * PAGES - 1}.png", last_image)
+    site = write_site(tmp_path / "site", http_server)
+
+    def written(app, pagename, templatename, context, doctree) -> None:
+        if pagename == "items/item0":
+            first_written.set()
+
+    app = build(site, hook=lambda app: app.connect("html-page-context", written), palette_workers=1)
+    assert released == [True]
+    assert warnings_of(app) == []
+    assert summary(app) == (3 * PAGES, 3 * PAGES, 0, 0)
+    status = strip_escape_sequences(app.status.getvalue())
+    assert "computing palettes... [100%] items/item" in status
+    last = (Path(app.outdir) / "items" / f"item{PAGES - 1}.html").read_text(encoding="utf-8")
+    assert last.count('class="palette-bar"') == 3
+    assert palette_threads() == []
+
+
+def test_incremental_rebuild_after_an_overlapped_build(served, build, tmp_path, monkeypatch):
+    site = write_site(tmp_path / "site", served)
+    (site / "browse.rst").write_text(BROWSE, encoding="utf-8")
+    handed: list[object] = []
+    real = resolve.hand_over
+    monkeypatch.setattr(
+        resolve, "hand_over", lambda env, arrivals: (handed.append(arrivals), real(env, arrivals))
+    )
+    cold = build(site, palette_workers=1)
+    assert len(handed) == 1  # pages were written while palettes arrived
+    # Sphinx saved the environment before writing; it was saved again with every palette.
+    saved = saved_palettes(cold)
+    assert saved == {f"items/item{n}": (False, 3) for n in range(PAGES)}
+    before = output_files(site / "_build" / "html")
+    assert all(f"items/item{n}.html#".encode() in before["browse.html"] for n in range(PAGES))
+
+    page = site / "items" / "item2.rst"
+    page.write_text(page.read_text(encoding="utf-8") + "\nMore text.\n", encoding="utf-8")
+    again = build(site, palette_workers=1)
+    assert summary(again) == (3 * PAGES, 0, 3 * PAGES, 0)
+    progress = re.findall(
+        r"computing palettes\.\.\. \[\s*\d+%\] (\S+)", strip_escape_sequences(again.status.getvalue())
+    )
+    assert set(progress) == {"items/item2"}  # only the page read again
+    assert len(served.requests) == 2 * PAGES
+    after = output_files(site / "_build" / "html")
+    for name in [f"items/item{n}.html" for n in range(PAGES) if n != 2] + ["browse.html"]:
+        assert after[name] == before[name], name
+    assert after["_static/palettes.json"] == before["_static/palettes.json"]
+    assert after["items/item2.html"].count(b'class="palette-bar"') == 3
+    assert saved_palettes(again) == saved
+
+
+def test_warnings_keep_document_line_and_order(http_server, build, tmp_path, monkeypatch):
+    http_server.route("/gone.png", Response(status=404))
+    http_server.route("/lost.png", Response(status=410))
+    serve_images(http_server, hold=0.02)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "conf.py").write_text('extensions = ["sphinx_palette"]\n', encoding="utf-8")
+    pages = {
+        "a": ["/gone.png", "/0.png"],
+        "b": ["/1.png", "/gone.png", "/lost.png"],
+        "c": ["/lost.png", "/gone.png"],
+    }
+    (site / "index.rst").write_text("Home\n====\n\n.. toctree::\n\n   a\n   b\n   c\n", encoding="utf-8")
+    for name, paths in pages.items():
+        body = "".join(f".. palette:: {http_server.url(path)}\n\n" for path in paths)
+        (site / f"{name}.rst").write_text(f"{name.upper()}\n=\n\n{body}", encoding="utf-8")
+    overlapped = build(site, builddir=tmp_path / "overlapped", palette_workers=1)
+    with monkeypatch.context() as patched:
+        patched.setattr(sphinx_service, "writes_serially", lambda app: False)
+        after_reading = build(site, builddir=tmp_path / "late", palette_cache_dir=str(tmp_path / "c2"))
+    warned = [(Path(w["path"]).name, w["line"], w["subtype"]) for w in palette_warnings(overlapped)]
+    # Once per URL, at its first use in document and line order.
+    assert warned == [("a.rst", "4", "fetch"), ("b.rst", "8", "fetch")]
+    assert warnings_of(overlapped) == warnings_of(after_reading)
+    assert output_files(Path(overlapped.outdir)) == output_files(Path(after_reading.outdir))
+
+
+def test_an_error_while_writing_stops_the_batch(http_server, build, tmp_path):
+    serve_images(http_server, hold=0.3)
+    site = write_site(tmp_path / "site", http_server)
+
+    def failing(app, pagename, templatename, context, doctree) -> None:
+        if pagename == "items/item0":
+            raise RuntimeError("a broken theme")
+
+    with pytest.raises(ExtensionError, match="a broken theme"):
+        build(site, hook=lambda app: app.connect("html-page-context", failing), palette_workers=2)
+    # build-finished (with the error) stopped the batch and joined its threads.
+    assert palette_threads() == []
+
+
+def test_a_build_interrupted_while_writing_is_completed_by_the_next(http_server, tmp_path):
+    serve_images(http_server, hold=0.5)
+    site = write_site(tmp_path / "site", http_server)
+    conf = site / "conf.py"
+    plain = conf.read_text(encoding="utf-8")
+    conf.write_text(
+        plain + "\n\ndef _interrupt(app, pagename, templatename, context, doctree):\n"
+        "    if pagename == 'items/item0':\n"
+        "        raise KeyboardInterrupt\n\n\n"
+        "def setup(app):\n"
+        "    app.connect('html-page-context', _interrupt)\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "--no-color"]
+    command += ["-D", f"palette_cache_dir={tmp_path / 'cache'}", str(site), str(tmp_path / "out")]
+    interrupted = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert interrupted.returncode == 2, interrupted.stderr
+    assert "Interrupted" in interrupted.stderr
+    conf.write_text(plain, encoding="utf-8")
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    # The pages whose palettes were still arriving were read again, and got them (from the cache, mostly).
+    assert re.search(r"reading sources\.\.\. \[\s*\d+%\] items/item5", finished.stdout), finished.stdout
+    for n in range(PAGES):
+        html = (tmp_path / "out" / "items" / f"item{n}.html").read_text(encoding="utf-8")
+        assert html.count('class="palette-bar"') == 3, n
+        assert "build again" not in html

@@ -2,10 +2,11 @@
 
 A site build finds its palette requests one document at a time. `BackgroundBatch` starts resolving the
 first one at once (fetching, computing, caching, through `batch.resolve_many` over a `BatchFeed`) in a
-thread of its own, while the caller goes on finding the rest; `finish` then names every job the caller
-wants an outcome for, submits those not submitted yet, and yields their outcomes as they come (those
-already resolved first). Outcomes of jobs submitted but no longer wanted (a document read again, say) are
-dropped: their palettes are in the cache anyway.
+thread of its own, while the caller goes on finding the rest. `expect` then names every job the caller
+wants an outcome for and submits those not submitted yet; `take` gives their outcomes one at a time, as
+they come (those already resolved first), whenever the caller needs the next one; `finish` does both.
+Outcomes of jobs submitted but no longer wanted (a document read again, say) are dropped: their palettes
+are in the cache anyway.
 
 The batch never outlives its process's main thread: `cancel` stops it (work not started is dropped), and
 every batch still running when the interpreter exits (an interrupted build) is cancelled before the
@@ -54,6 +55,9 @@ class BackgroundBatch:
         #: The latest job submitted under each caller key, with the serial it runs under.
         self._submitted: dict[Hashable, tuple[int, BatchJob]] = {}
         self._outcomes: queue.SimpleQueue[BatchOutcome | _Ended] = queue.SimpleQueue()
+        #: The outcomes still to be taken (named by `expect`), by serial; the end, once seen.
+        self._wanted: dict[int, BatchJob] = {}
+        self._ended: _Ended | None = None
         # A daemon thread: an interrupted build's interpreter never waits for it (see `_cancel_all`).
         self._thread = threading.Thread(
             target=self._drive, args=(service, options), name="palette-batch", daemon=True
@@ -72,6 +76,20 @@ class BackgroundBatch:
 
         A job submitted earlier (same key, same request and location) is not resolved again.
         """
+        self.expect(jobs)
+        try:
+            while (outcome := self.take()) is not None:
+                yield outcome
+        finally:
+            # Whatever is still running was not asked for (or the caller stopped): drop it.
+            self.cancel()
+
+    def expect(self, jobs: Iterable[BatchJob]) -> int:
+        """Name every job whose outcome `take` is to give, and close the batch to new jobs.
+
+        Jobs not submitted yet (or submitted under their key with another request) are submitted now;
+        returns the number of outcomes to take. The batch goes on in the background meanwhile.
+        """
         wanted: dict[int, BatchJob] = {}
         for job in jobs:
             found = self._submitted.get(job.key)
@@ -79,18 +97,24 @@ class BackgroundBatch:
                 self.submit(job)
                 found = self._submitted[job.key]
             wanted[found[0]] = job
+        self._wanted = wanted
         self.feed.close()
-        try:
-            while wanted:
-                item = self._outcomes.get()
-                if isinstance(item, _Ended):
-                    raise RuntimeError("the palette batch stopped early") from item.error
-                asked = wanted.pop(item.key, None) if isinstance(item.key, int) else None
-                if asked is not None:
-                    yield BatchOutcome(asked.key, item.result)
-        finally:
-            # Whatever is still running was not asked for (or the caller stopped): drop it.
-            self.cancel()
+        return len(wanted)
+
+    def take(self) -> BatchOutcome | None:
+        """The next outcome named by `expect`, waiting for it; None once all were taken.
+
+        Raises RuntimeError (from the batch's own error) when the batch stopped before giving them all.
+        """
+        while self._wanted:
+            item = self._ended or self._outcomes.get()
+            if isinstance(item, _Ended):
+                self._ended = item
+                raise RuntimeError("the palette batch stopped early") from item.error
+            asked = self._wanted.pop(item.key, None) if isinstance(item.key, int) else None
+            if asked is not None:
+                return BatchOutcome(asked.key, item.result)
+        return None
 
     def cancel(self) -> None:
         """Stop the batch and wait for its thread: work in progress ends, work not started is dropped."""

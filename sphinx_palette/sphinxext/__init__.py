@@ -17,7 +17,7 @@ from .directive import PaletteDirective
 from .index import PaletteIndexDirective, resolve_indexes
 from .nodes import palette, palette_bar, palette_caption, palette_credit, palette_index, palette_swatch
 from .render import html, latex, text
-from .resolve import FillPalettes, resolve_requests
+from .resolve import FillPalettes, finish_palettes, resolve_requests
 from .service import allow_early, close_service, prepare_service
 
 STATIC = Path(__file__).parent / "static"
@@ -80,6 +80,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-updated", resolve_requests, priority=400)
     app.connect("env-updated", report.warn)
     app.connect("doctree-resolved", resolve_indexes)
+    # Palettes still arriving once pages are written are collected before anything reports on them.
+    app.connect("build-finished", finish_palettes, priority=400)
     app.connect("build-finished", collect.export_json)
     app.connect("build-finished", report.summarise)
     app.connect("build-finished", close_service)

@@ -24,6 +24,7 @@ from ..settings import PaletteConfig
 from ..site_export import EXPORT_PATH, export_entry, export_text
 from ..warning_kinds import Subtype
 from .envdata import PaletteEnvData, PaletteRecord, RequestRecord, SwatchRecord
+from .service import wait_for_palettes
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +103,14 @@ def outdated_remote(
     """Documents whose remote palettes were last checked more than ``palette_remote_ttl`` ago."""
     data = PaletteEnvData.of(env)
     data.start_build(removed_any=bool(removed))
+    # Documents whose palettes a build that did not finish never stored, offline or not.
+    stale = [d for d, document in data.documents.items() if document.waiting and d not in removed | changed]
     config = PaletteConfig.from_sphinx(app.config)
     if config.is_offline():
-        return []
+        return sorted(stale)
     limit = time.time() - config.remote_ttl
-    stale = []
     for docname, document in data.documents.items():
-        if docname in removed or docname in changed:
+        if docname in removed or docname in changed or document.waiting:
             continue
         records = document.palettes
         checked = [r.checked_at for r in records if r.remote and r.checked_at is not None]
@@ -119,7 +121,8 @@ def outdated_remote(
 
 
 def site_palettes(env: BuildEnvironment) -> list[PaletteRecord]:
-    """Every successful palette of the site, by document name, then in page order."""
+    """Every successful palette of the site, by document name, then in page order (once all arrived)."""
+    wait_for_palettes(env)
     found = env.found_docs
     return [r for r in PaletteEnvData.of(env).all_palettes() if r.docname in found and r.swatches]
 

@@ -108,6 +108,9 @@ class DocumentData:
     failures: list[FailureNote] = field(default_factory=list)
     #: The document holds a ``palette-index`` (rewritten whenever any palette of the site changes).
     has_index: bool = False
+    #: Its palettes were still arriving when the environment was saved before writing: if the build does
+    #: not finish, the next one reads the document again (see `resolve`).
+    waiting: bool = False
 
 
 @dataclass

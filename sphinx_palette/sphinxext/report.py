@@ -23,15 +23,23 @@ def warn(app: Sphinx, env: BuildEnvironment) -> None:
     data = PaletteEnvData.of(env)
     warned: set[tuple[str, str, str]] = set()
     for docname in sorted(data.reading):
-        failures = data.documents[docname].failures if docname in data.documents else []
-        for note in sorted(failures):
-            # The same URL failing the same way is one warning; another canvas of it failing is another.
-            if (note.key, note.subtype, note.message) in warned:
-                continue
-            warned.add((note.key, note.subtype, note.message))
-            logger.warning(
-                note.message, location=(docname, note.line), type=WARNING_TYPE, subtype=note.subtype
-            )
+        warn_failures(data, docname, warned)
+    warn_cache(data)
+
+
+def warn_failures(data: PaletteEnvData, docname: str, warned: set[tuple[str, str, str]]) -> None:
+    """Warn about the failures of ``docname`` in line order, but not those in ``warned`` (which grows)."""
+    failures = data.documents[docname].failures if docname in data.documents else []
+    for note in sorted(failures):
+        # The same URL failing the same way is one warning; another canvas of it failing is another.
+        if (note.key, note.subtype, note.message) in warned:
+            continue
+        warned.add((note.key, note.subtype, note.message))
+        logger.warning(note.message, location=(docname, note.line), type=WARNING_TYPE, subtype=note.subtype)
+
+
+def warn_cache(data: PaletteEnvData) -> None:
+    """Warn once about the build's first failure to write the cache, if any."""
     cache_error = data.take_cache_error()
     if cache_error:
         logger.warning(

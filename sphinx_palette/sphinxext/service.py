@@ -8,6 +8,10 @@ directive submits each one to this build's `BackgroundBatch` (`submit_early`) an
 ``env-updated`` collects the outcomes (`early_batch`). A process that forks readers (``-j N``) never starts
 threads first: there, and in the forked readers, nothing starts early and everything is resolved after
 reading. The batch is kept beside the environment, never on it (the environment is pickled).
+
+When this process also writes the pages (`writes_serially`: Sphinx forks no writers), the batch step hands
+over the palettes still arriving (`hand_over`) instead of waiting for them, and pages are written meanwhile:
+`wait_for_palettes` makes a page wait for its own palettes, or anything listing the site's for all of them.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import weakref
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -75,6 +80,7 @@ def allow_early(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None
     """Let directives start resolving while documents are read, unless reading forks (an
     ``env-before-read-docs`` handler)."""
     cancel_early(env)
+    cancel_in_flight(env)
     if docnames and not reads_in_parallel(app):
         options = batch_options(PaletteConfig.from_sphinx(app.config))
         _EARLY[env] = _Early(os.getpid(), options)
@@ -85,6 +91,15 @@ def reads_in_parallel(app: Sphinx) -> bool:
     if not parallel_available or app.parallel <= 1:
         return False
     return all(getattr(ext, "parallel_read_safe", None) for ext in app.extensions.values())
+
+
+def writes_serially(app: Sphinx) -> bool:
+    """Whether every page is written in this process: Sphinx forks writers only with ``-j N``, N > 1.
+
+    Forked writers never start while this process runs threads (a lock held by one of them at the fork
+    would stay held in the child), so palettes may arrive while pages are written only here.
+    """
+    return not parallel_available or app.parallel <= 1
 
 
 def submit_early(env: BuildEnvironment, job: BatchJob) -> None:
@@ -112,12 +127,59 @@ def cancel_early(env: BuildEnvironment) -> None:
         early.batch.cancel()
 
 
+class InFlight(Protocol):
+    """Palettes still arriving while pages are written (`resolve.Arrivals`)."""
+
+    def wait_for(self, docname: str) -> None:
+        """Return once every palette of ``docname`` is stored."""
+
+    def wait_all(self) -> None:
+        """Return once every palette is stored."""
+
+    def cancel(self) -> None:
+        """Stop whatever is still arriving."""
+
+
+_IN_FLIGHT: weakref.WeakKeyDictionary[BuildEnvironment, tuple[int, InFlight]] = weakref.WeakKeyDictionary()
+
+
+def hand_over(env: BuildEnvironment, in_flight: InFlight) -> None:
+    """Let pages be written while ``in_flight`` palettes arrive (called by the batch step)."""
+    cancel_in_flight(env)
+    _IN_FLIGHT[env] = (os.getpid(), in_flight)
+
+
+def wait_for_palettes(env: BuildEnvironment, docname: str | None = None) -> None:
+    """Return once the palettes of ``docname`` (of every document, without one) are in the environment."""
+    found = _IN_FLIGHT.get(env)
+    if found is None or found[0] != os.getpid():
+        return
+    if docname is None:
+        found[1].wait_all()
+    else:
+        found[1].wait_for(docname)
+
+
+def take_in_flight(env: BuildEnvironment) -> InFlight | None:
+    """The palettes still arriving, handed over once (to the build's end)."""
+    found = _IN_FLIGHT.pop(env, None)
+    return found[1] if found is not None and found[0] == os.getpid() else None
+
+
+def cancel_in_flight(env: BuildEnvironment) -> None:
+    """Stop palettes still arriving that nobody will collect (a failed build)."""
+    found = take_in_flight(env)
+    if found is not None:
+        found.cancel()
+
+
 def close_service(app: Sphinx, exception: Exception | None = None) -> None:
     """Close the service's HTTP connections (a ``build-finished`` handler); the next use makes a new one.
 
     With ``palette_cache_max_bytes``, the cache is then trimmed to it, least recently used entries first.
     """
     cancel_early(app.env)
+    cancel_in_flight(app.env)
     PaletteEnvData.of(app.env).close_service()
     config = PaletteConfig.from_sphinx(app.config)
     if config.cache_max_bytes is not None:
