@@ -4,6 +4,7 @@ open empty feed never deadlocks, and an error or a cancel shuts the pools down."
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -163,3 +164,16 @@ def test_cancel_stops_work_in_flight_and_drops_the_rest(server, tmp_path):
     assert not canceller.is_alive() and not batch.running
     assert fetch_threads() == []
     assert len(server.requests) <= 4
+
+
+def test_compute_processes_run_at_the_priority_asked_for(tmp_path):
+    from sphinx_palette.remote import batch
+
+    runner = batch._Runner(service_for(tmp_path / "cache"), BatchOptions(workers=2, nice=3))
+    try:
+        pool = runner._executor()
+        assert pool is not None
+        # os.nice(0) gives a process's niceness: the caller's plus the increment asked for.
+        assert pool.submit(os.nice, 0).result(timeout=STUCK) == os.nice(0) + 3
+    finally:
+        runner.shutdown()

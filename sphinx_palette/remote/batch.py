@@ -32,6 +32,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from .compute import Prepared, compute
@@ -77,6 +78,10 @@ class BatchOptions:
         ``fetch_workers + 2 * workers``.
     executor : concurrent.futures.Executor or None, default None
         Where to run `compute.compute` instead of a process pool of ``workers`` (it is not shut down).
+    nice : int, default 0
+        How much lower than the caller's the compute processes' scheduling priority is (an `os.nice`
+        increment, where the platform has it): a caller with work of its own (a site build writing pages
+        meanwhile) keeps its core; the workers still take every core it leaves idle.
     """
 
     fetch_workers: int = 8
@@ -84,6 +89,7 @@ class BatchOptions:
     workers: int | None = None
     max_bodies: int | None = None
     executor: Executor | None = None
+    nice: int = 0
 
     def compute_workers(self) -> int:
         """The number of compute processes ``workers`` stands for."""
@@ -276,7 +282,12 @@ class _Runner:
 
     def _executor(self) -> Executor | None:
         if self.computing is None and self.options.compute_workers() > 1:
-            self.own_pool = ProcessPoolExecutor(self.options.compute_workers(), mp_context=_context())
+            nice = self.options.nice if hasattr(os, "nice") else 0
+            self.own_pool = ProcessPoolExecutor(
+                self.options.compute_workers(),
+                mp_context=_context(),
+                initializer=partial(os.nice, nice) if nice else None,
+            )
             self.computing = self.own_pool
         return self.computing
 
