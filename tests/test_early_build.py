@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -311,3 +312,36 @@ def test_a_build_interrupted_while_writing_is_completed_by_the_next(http_server,
         html = (tmp_path / "out" / "items" / f"item{n}.html").read_text(encoding="utf-8")
         assert html.count('class="palette-bar"') == 3, n
         assert "build again" not in html
+
+
+def test_ctrl_c_while_a_page_waits_for_its_palette(http_server, tmp_path):
+    images = serve_images(http_server, hold=0.02)
+    answer = threading.Event()
+
+    def last_image(request: RecordedRequest) -> Response:
+        answer.wait(STUCK)  # held until the build was interrupted
+        return images(request)
+
+    http_server.route(f"/{2 * PAGES - 1}.png", last_image)
+    site = write_site(tmp_path / "site", http_server)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "--no-color"]
+    command += ["-D", f"palette_cache_dir={tmp_path / 'cache'}", str(site), str(out)]
+    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # The page before the last is written: the last one is waiting for its palette.
+        waited = 0.0
+        while not (out / "items" / f"item{PAGES - 2}.html").exists() and waited < STUCK:
+            threading.Event().wait(0.05)
+            waited += 0.05
+        threading.Event().wait(0.3)
+        build.send_signal(signal.SIGINT)
+        answer.set()  # the request in flight ends; nothing else is started
+        _, stderr = build.communicate(timeout=60)
+    finally:
+        answer.set()
+        if build.poll() is None:
+            build.kill()
+    assert build.returncode == 2, stderr
+    assert "Interrupted" in stderr
+    assert not (out / "items" / f"item{PAGES - 1}.html").exists()
