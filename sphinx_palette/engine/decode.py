@@ -77,6 +77,7 @@ def decode_image(
     work_pixels: int | None = None,
     region: Region | None = None,
     max_bytes: int = DEFAULT_DECODE_BYTES,
+    sample_pixels: int | None = None,
 ) -> DecodedImage:
     """Decode ``data`` to 8-bit sRGB, refusing, from the header, images over the pixel limit or the budget.
 
@@ -87,7 +88,9 @@ def decode_image(
     profiles, CMYK, PNG's colour chunks and HEIF's ``nclx`` colour are converted to sRGB.
 
     With ``work_pixels``, only a regular grid of at least about that many pixels of the region of interest
-    is kept (JPEGs are shrunk on load by libjpeg's DCT scaling instead). ``region`` crops the image.
+    is kept (JPEGs are shrunk on load by libjpeg's DCT scaling instead). With ``sample_pixels``, formats
+    libvips decodes keep at most about that many, on a regular grid taken before colour management (other
+    formats may keep more). ``region`` crops the image.
     Raises `PaletteError` for anything that is not a usable image.
     """
     if not data:
@@ -97,7 +100,7 @@ def decode_image(
     fmt = vips_format(data)
     if fmt is not None:
         try:
-            return _decode_vips(data, fmt, max_pixels, work_pixels, region, max_bytes)
+            return _decode_vips(data, fmt, max_pixels, work_pixels, region, max_bytes, sample_pixels)
         except DamagedImage:
             # libvips' own reason ("vipspng: libpng read error") would tell an author nothing more.
             raise PaletteError(f"not a readable image ({describe_content(data)})") from None
@@ -127,6 +130,7 @@ def _decode_vips(
     work_pixels: int | None,
     region: Region | None,
     max_bytes: int,
+    sample_pixels: int | None = None,
 ) -> DecodedImage:
     header = open_header(data, fmt)
     width, height = header.width, header.height
@@ -145,7 +149,13 @@ def _decode_vips(
         check_budget(width, height, chunk, max_bytes)
     tags = png_tags(data) if fmt == "png" else None
     sampled = decode_sampled(
-        data, fmt, header, work_pixels=work_pixels, region=region, use_profile=tags is None or tags.use_icc
+        data,
+        fmt,
+        header,
+        work_pixels=work_pixels,
+        region=region,
+        use_profile=tags is None or tags.use_icc,
+        sample_pixels=sample_pixels,
     )
     array = sampled.array
     tag = tags.tag if tags is not None else heif_nclx_tag(data) if fmt == "heif" else None

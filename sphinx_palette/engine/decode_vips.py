@@ -18,6 +18,7 @@ import numpy as np
 import pyvips
 
 from .errors import PaletteError
+from .icc_srgb import acts_as_srgb
 from .region import Region, scale_box
 
 # Each decode reads its own bytes once: libvips' operation cache would only keep those buffers (up to the
@@ -94,11 +95,14 @@ def decode_sampled(
     work_pixels: int | None,
     region: Region | None,
     use_profile: bool = True,
+    sample_pixels: int | None = None,
 ) -> VipsPixels:
     """Decode ``data`` keeping about ``work_pixels`` (at least) of the region, on a regular grid.
 
     ``header`` is the image `open_header` returned for the same bytes; ``use_profile=False`` ignores an
-    embedded RGB profile (a PNG's ``cICP`` chunk outranks its ``iCCP``).
+    embedded RGB profile (a PNG's ``cICP`` chunk outranks its ``iCCP``). With ``sample_pixels``, the grid is
+    coarsened to keep at most about that many (see `grid_step`), before colour management, so that only
+    the pixels kept are converted.
     """
     width, height = header.width, header.height
     orientation = orientation_of(header)
@@ -125,9 +129,10 @@ def decode_sampled(
     step = 1
     if work_pixels:
         step = max(1, math.isqrt(max(1, (w * h) // work_pixels)))
+    if sample_pixels:
+        step = max(step, grid_step(w, h, sample_pixels))
     if step > 1:
-        # Start half a step in, so the grid is centred on the region.
-        offset = step // 2
+        offset = grid_offset(w, h, step)
         image = image.crop(x + offset, y + offset, w - offset, h - offset).subsample(step, step)
     elif (x, y, w, h) != (0, 0, image.width, image.height):
         image = image.crop(x, y, w, h)
@@ -137,6 +142,16 @@ def decode_sampled(
     except pyvips.Error as exc:
         raise DamagedImage(_vips_reason(exc)) from None
     return VipsPixels(array, width, height, orientation, managed)
+
+
+def grid_step(width: int, height: int, budget: int) -> int:
+    """The step of the regular grid that keeps at most about ``budget`` of ``width × height`` pixels."""
+    return max(1, math.ceil(math.sqrt(width * height / budget)))
+
+
+def grid_offset(width: int, height: int, step: int) -> int:
+    """Where a grid of ``step`` starts: half a step in, so it is centred, unless the image is thinner."""
+    return step // 2 if min(width, height) > step // 2 else 0
 
 
 _DTYPES = {"uchar": np.uint8, "char": np.int8, "ushort": np.uint16, "short": np.int16, "uint": np.uint32,
@@ -207,6 +222,9 @@ def _to_srgb(image: pyvips.Image, use_profile: bool) -> tuple[pyvips.Image, bool
         return image.colourspace("srgb"), True
     if not (has_profile or cmyk):
         return image, False
+    srgb_like = interpretation == "srgb" and image.format == "uchar" and image.bands in (3, 4)
+    if has_profile and srgb_like and acts_as_srgb(image.get("icc-profile-data")):
+        return image, True  # LittleCMS would move no value by more than a step, at ~3 ms for the transform
     colour_bands = 4 if cmyk else (1 if interpretation in ("b-w", "grey16") else 3)
     colour_bands = min(colour_bands, image.bands)
     extra = None

@@ -6,7 +6,6 @@ its exact colours) → cluster them (``cluster.py``) → sort the swatches (``pa
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 from .cluster import cluster
 from .decode import DEFAULT_MAX_PIXELS, decode_image, normalise_array
 from .decode_limits import DEFAULT_DECODE_BYTES
+from .decode_vips import grid_offset, grid_step
 from .errors import PaletteError
 from .palette import SORTS, Palette, sort_swatches
 from .region import Region, parse_region
@@ -137,8 +137,15 @@ def _load(
             raise PaletteError(f"cannot read {os.fspath(image)!r}: {exc}") from None
     else:
         raise PaletteError(f"expected image bytes, a path or a numpy array, got {type(image).__name__}")
+    # The decoder takes the sampling grid itself (the same as `_sample`'s), so that colour management and
+    # the copies after it touch only the pixels kept.
     decoded = decode_image(
-        data, max_pixels=max_pixels, work_pixels=DECODE_PIXELS, region=region, max_bytes=decode_budget
+        data,
+        max_pixels=max_pixels,
+        work_pixels=DECODE_PIXELS,
+        sample_pixels=WORK_PIXELS,
+        region=region,
+        max_bytes=decode_budget,
     )
     return decoded.rgb, decoded.opaque
 
@@ -149,10 +156,9 @@ def _sample(rgb: np.ndarray, opaque: np.ndarray | None, budget: int) -> np.ndarr
     A grid picks real pixels instead of averaging neighbours, so no colour is invented at edges.
     """
     height, width = rgb.shape[:2]
-    step = max(1, math.ceil(math.sqrt(height * width / budget)))
+    step = grid_step(width, height, budget)
     if step > 1:
-        # Start half a step in, so the grid is centred; a strip thinner than that starts at its edge.
-        offset = step // 2 if min(height, width) > step // 2 else 0
+        offset = grid_offset(width, height, step)
         rgb = rgb[offset::step, offset::step]
         if opaque is not None:
             opaque = opaque[offset::step, offset::step]

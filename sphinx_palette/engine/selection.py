@@ -262,16 +262,18 @@ def _polish(problem: _Problem, centres: np.ndarray) -> np.ndarray:
     """Move centres toward the geometric medians of the points nearest to them while the objective improves,
     so the colours become those of the image's areas (not means of mixed regions) without an accent being
     pulled back into its surroundings: each centre's move is judged on its own, and the moves that help are
-    made together when that helps too, else only the best one."""
+    made together when that helps too, else only the best one.
+
+    Each step computes the distances and misses of the k proposals only: those of the centres, and of any
+    mix of centres and proposals, are columns already known.
+    """
     centres = centres.copy()
     k = len(centres)
     columns = np.arange(k)
     rows = np.arange(len(problem.lab))
+    distance, miss, bonus = problem.distances(centres), problem.misses(centres), problem.bonuses(centres)
+    current = float(problem.costs(distance.min(axis=1), miss.min(axis=1)) - bonus.sum())
     for _ in range(_POLISH_STEPS):
-        distance, miss = problem.distances(centres), problem.misses(centres)
-        current = float(
-            problem.costs(distance.min(axis=1), miss.min(axis=1)) - problem.bonuses(centres).sum()
-        )
         labels = distance.argmin(axis=1)
         # Weiszfeld's iteration: weights divided by the distance to the current centre.
         pull = problem.share / np.maximum(distance[rows, labels], 1e-6)
@@ -282,25 +284,36 @@ def _polish(problem: _Problem, centres: np.ndarray) -> np.ndarray:
             [np.bincount(labels, weights=pull * problem.lab[:, c], minlength=k) for c in range(3)], 1
         )
         proposals = sums / norm[:, None]
+        moved_distance, moved_miss = problem.distances(proposals), problem.misses(proposals)
+        moved_bonus = problem.bonuses(proposals)
         # The objective with centre j replaced by proposal j, for every j at once: the others' minimum is the
         # row minimum unless j holds it, then the second smallest.
-        nearest = _without_each(distance, columns)
-        missed = _without_each(miss, columns)
-        bonus = problem.bonuses(centres)
         values = problem.costs(
-            np.minimum(nearest, problem.distances(proposals)), np.minimum(missed, problem.misses(proposals))
+            np.minimum(_without_each(distance, columns), moved_distance),
+            np.minimum(_without_each(miss, columns), moved_miss),
         )
-        values = values - (bonus.sum() - bonus) - problem.bonuses(proposals)
+        values = values - (bonus.sum() - bonus) - moved_bonus
         better = values < current - 1e-12
         if not better.any():
             break
-        trial = centres.copy()
-        trial[better] = proposals[better]
-        if _objective(problem, trial) < min(current, float(values.min())):
-            centres = trial
+        trial = (
+            np.where(better, moved_distance, distance),
+            np.where(better, moved_miss, miss),
+            np.where(better, moved_bonus, bonus),
+        )
+        together = float(problem.costs(trial[0].min(axis=1), trial[1].min(axis=1)) - trial[2].sum())
+        if together < min(current, float(values.min())):
+            centres[better] = proposals[better]
+            (distance, miss, bonus), current = trial, together
         else:
             best = int(np.argmin(values))
             centres[best] = proposals[best]
+            distance[:, best], miss[:, best], bonus[best] = (
+                moved_distance[:, best],
+                moved_miss[:, best],
+                moved_bonus[best],
+            )
+            current = float(values[best])
     return centres
 
 
@@ -312,8 +325,3 @@ def _without_each(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray:
     rows = np.arange(len(matrix))
     first, second = matrix[rows, order[:, 0]], matrix[rows, order[:, 1]]
     return np.where(order[:, :1] == columns[None, :], second[:, None], first[:, None])
-
-
-def _objective(problem: _Problem, centres: np.ndarray) -> float:
-    distance, miss = problem.distances(centres), problem.misses(centres)
-    return float(problem.costs(distance.min(axis=1), miss.min(axis=1)) - problem.bonuses(centres).sum())
