@@ -133,7 +133,13 @@ def decode_sampled(
         step = max(step, grid_step(w, h, sample_pixels))
     if step > 1:
         offset = grid_offset(w, h, step)
-        image = image.crop(x + offset, y + offset, w - offset, h - offset).subsample(step, step)
+        image = image.crop(x + offset, y + offset, w - offset, h - offset)
+        # subsample keeps whole steps only; padding to a whole number of steps keeps the last partial one,
+        # so the grid is exactly numpy's ``[offset::step]`` (the padding itself is never sampled).
+        across, down = -(-image.width // step), -(-image.height // step)
+        if (across * step, down * step) != (image.width, image.height):
+            image = image.embed(0, 0, across * step, down * step, extend="copy")
+        image = image.subsample(step, step)
     elif (x, y, w, h) != (0, 0, image.width, image.height):
         image = image.crop(x, y, w, h)
     try:

@@ -21,15 +21,17 @@ from .region import Region, parse_region
 from .selection import EMPHASES
 
 #: Bumped whenever the same input may give a different palette; part of every cache key.
-ENGINE_VERSION = "9"
+ENGINE_VERSION = "10"
 
 MAX_COLORS = 256
 
 #: Pixels the histogram is built from; more changes the palette by far less than a rounding step.
 WORK_PIXELS = 65_536
-#: Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale while at least half this many pixels remain: DCT
-#: scaling averages 8×8 blocks at 1/8, which flattens texture, so the decode keeps more than is sampled.
-DECODE_PIXELS = 131_072
+#: Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale while at least half this many pixels remain (and WebPs,
+#: pyramidal TIFFs and JPEG 2000s at a matching size). DCT scaling averages 8×8 blocks at 1/8, which flattens
+#: texture: on the 1920×1280 photographs, 1/8 instead of 1/4 (then a grid) raised the mean ΔE00 of the
+#: palettes by 1% at 5 colours and 3% at 8, and saved about 2 ms of a 12 ms palette.
+DECODE_PIXELS = 65_536
 
 
 def extract_palette(

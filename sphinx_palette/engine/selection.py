@@ -46,7 +46,7 @@ _SECTOR_SHARE = 0.002
 _CANDIDATES = 32
 _LLOYD_STEPS = 4
 _SWAP_PASSES = 1
-_POLISH_STEPS = 4
+_POLISH_STEPS = 2
 #: Chroma above which the ``vivid`` bonus stops growing.
 _BONUS_CHROMA = 0.25
 
