@@ -134,17 +134,15 @@ def decode_sampled(
     if step > 1:
         offset = grid_offset(w, h, step)
         image = image.crop(x + offset, y + offset, w - offset, h - offset)
-        # subsample keeps whole steps only; padding to a whole number of steps keeps the last partial one,
-        # so the grid is exactly numpy's ``[offset::step]`` (the padding itself is never sampled).
-        across, down = -(-image.width // step), -(-image.height // step)
-        if (across * step, down * step) != (image.width, image.height):
-            image = image.embed(0, 0, across * step, down * step, extend="copy")
-        image = image.subsample(step, step)
     elif (x, y, w, h) != (0, 0, image.width, image.height):
         image = image.crop(x, y, w, h)
     try:
-        image, managed = _to_srgb(image, use_profile)
-        array = pixels_of(image)  # the one pass over the file
+        converted, managed = _to_srgb(image, use_profile)
+        if step > 1 and converted is not image:
+            # Colour management costs per pixel: convert the grid only.
+            converted, managed = _to_srgb(_subsample(image, step), use_profile)
+            step = 1
+        array = pixels_of(converted, step=step)  # the one pass over the file
     except pyvips.Error as exc:
         raise DamagedImage(_vips_reason(exc)) from None
     return VipsPixels(array, width, height, orientation, managed)
@@ -164,23 +162,44 @@ _DTYPES = {"uchar": np.uint8, "char": np.int8, "ushort": np.uint16, "short": np.
            "int": np.int32, "float": np.float32, "double": np.float64}  # fmt: skip
 
 
-def pixels_of(image: pyvips.Image, rows: int = 64) -> np.ndarray:
-    """Compute ``image`` into an ``H×W×bands`` array, strip by strip, in the calling thread.
+#: Most bytes of the image one fetch of `pixels_of` asks libvips for.
+_STRIP_BYTES = 8 << 20
+
+
+def pixels_of(image: pyvips.Image, rows: int = 64, step: int = 1) -> np.ndarray:
+    """Compute ``image`` into an ``H×W×bands`` array, strip by strip, in the calling thread; with ``step``,
+    only the grid ``[::step, ::step]`` is kept.
 
     Not `Image.numpy()`: that runs libvips' worker threads, and a process that forks after they started
     (Sphinx's parallel build, a process pool) hangs in the child the next time it decodes. A region
-    fetch computes in this thread, so libvips never starts workers and stays usable after a fork.
+    fetch computes in this thread, so libvips never starts workers and stays usable after a fork. The grid
+    is taken here, not by libvips' ``subsample``, which costs more than the fetch (a CQ100 PNG: 7.2 ms
+    against 6.3 ms for every pixel).
     """
     dtype = _DTYPES.get(image.format)
     if dtype is None:
         raise DamagedImage(f"unsupported pixel format {image.format}")
     region = pyvips.Region.new(image)
-    out = np.empty((image.height, image.width, image.bands), dtype)
-    for top in range(0, image.height, rows):
-        height = min(rows, image.height - top)
-        strip = region.fetch(0, top, image.width, height)
-        out[top : top + height] = np.frombuffer(strip, dtype).reshape(height, image.width, image.bands)
+    width, bands = image.width, image.bands
+    out = np.empty((-(-image.height // step), -(-width // step), bands), dtype)
+    row_bytes = width * bands * np.dtype(dtype).itemsize
+    per_fetch = max(1, min(rows, _STRIP_BYTES // (row_bytes * step)))  # rows of ``out`` per fetch
+    for top in range(0, len(out), per_fetch):
+        count = min(per_fetch, len(out) - top)
+        first = top * step
+        height = min((count - 1) * step + 1, image.height - first)
+        strip = np.frombuffer(region.fetch(0, first, width, height), dtype).reshape(height, width, bands)
+        out[top : top + count] = strip[::step, ::step]
     return out
+
+
+def _subsample(image: pyvips.Image, step: int) -> pyvips.Image:
+    """libvips' grid ``[::step, ::step]`` of ``image``, exactly numpy's, including a last partial step."""
+    across, down = -(-image.width // step), -(-image.height // step)
+    if (across * step, down * step) != (image.width, image.height):
+        # subsample keeps whole steps only; the padding is never sampled.
+        image = image.embed(0, 0, across * step, down * step, extend="copy")
+    return image.subsample(step, step)
 
 
 def _load(data: bytes, fmt: str, **options: object) -> pyvips.Image:
