@@ -161,9 +161,12 @@ def _decode_vips(
     tag = tags.tag if tags is not None else heif_nclx_tag(data) if fmt == "heif" else None
     if tag is not None and not sampled.colour_managed:
         array = _apply_tag(array, tag)
-    if array.shape[2] in (3, 4):
-        array = array[:, :, [2, 1, 0, 3][: array.shape[2]]]  # _to_rgb8 takes OpenCV's BGR(A) order
-    rgb, opaque = _to_rgb8(np.ascontiguousarray(array))
+    if array.dtype == np.uint8 and array.shape[2] == 3:
+        rgb, opaque = array, None  # already what _to_rgb8 would make of it: no two copies that cancel
+    else:
+        if array.shape[2] in (3, 4):
+            array = array[:, :, [2, 1, 0, 3][: array.shape[2]]]  # _to_rgb8 takes OpenCV's BGR(A) order
+        rgb, opaque = _to_rgb8(np.ascontiguousarray(array))
     rgb = orient(rgb, sampled.orientation)
     opaque = None if opaque is None else orient(opaque, sampled.orientation)
     _check_opaque(opaque)
