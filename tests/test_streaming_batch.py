@@ -173,7 +173,7 @@ def test_compute_processes_run_at_the_priority_asked_for(tmp_path):
     try:
         pool = runner._executor()
         assert pool is not None
-        # os.nice(0) gives a process's niceness: the caller's plus the increment asked for.
-        assert pool.submit(os.nice, 0).result(timeout=STUCK) == os.nice(0) + 3
+        # os.nice(0) gives a process's niceness: the caller's plus the increment asked for (19 at most).
+        assert pool.submit(os.nice, 0).result(timeout=STUCK) == min(os.nice(0) + 3, 19)
     finally:
         runner.shutdown()

@@ -101,8 +101,9 @@ class FailureNote:
 class DocumentData:
     """What one document contributes; dropped whole when the document is read again or removed."""
 
-    #: Recorded while reading; resolved into `palettes` by the batch step once every document is read, then
-    #: dropped (sources as written may hold credentials: they are never saved with the environment).
+    #: Recorded while reading; handed to the batch step once every document is read, which resolves them
+    #: into `palettes` (at ``-j 1`` while pages are written), and dropped then (sources as written may hold
+    #: credentials: they are never saved with the environment).
     requests: list[RequestRecord] = field(default_factory=list)
     palettes: list[PaletteRecord] = field(default_factory=list)
     failures: list[FailureNote] = field(default_factory=list)

@@ -1,8 +1,10 @@
 """What the build tells the author: URL failures (once per URL per build), cache trouble, the summary line.
 
-Failures of remote sources are noted while documents are read and warned about once all are read, in the
-main process, in document and line order. So a URL used on many pages warns once, and ``-j`` builds warn
-exactly as serial builds do, whichever worker read which page.
+Failures of remote sources are noted by the batch step and warned about in the main process, in document
+and line order: once all documents are read (`warn`), or, when pages are written while palettes arrive,
+each document's once every earlier document has its palettes (`warn_failures`, from `resolve.Arrivals`).
+So a URL used on many pages warns once, and ``-j`` builds warn exactly as serial builds do, whichever
+worker read which page.
 """
 
 from __future__ import annotations
