@@ -265,7 +265,7 @@ SETTINGS: tuple[Setting, ...] = (
         (int,),
         _number_in(1, 256),
         "an integer from 1 to 256",
-        "Remote images fetched (or revalidated) at once, over all servers, once every document is read.",
+        "Remote images fetched (or revalidated) at once, over all servers.",
     ),
     Setting(
         "per_host",

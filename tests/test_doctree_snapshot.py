@@ -20,7 +20,7 @@ SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "palette-nodes.txt"
 
 
 def _palettes(app, docname: str, *, failed: bool = False) -> list[str]:
-    # Resolved, as builders see it: palettes are filled in once every document is read (`resolve`).
+    # Resolved, as builders see it: palettes are filled in from their records (`resolve.FillPalettes`).
     nodes = app.env.get_and_resolve_doctree(docname, app.builder, tags=app.builder.tags).findall(palette)
     return [node.pformat() for node in nodes if bool(node.get("error")) == failed]
 
