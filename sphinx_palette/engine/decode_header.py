@@ -13,7 +13,6 @@ import struct
 import imagesize
 
 from .decode_jp2 import is_jpeg2000
-from .decode_vips import vips_format
 
 _JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -64,6 +63,8 @@ def _other_header_dimensions(data: bytes) -> tuple[int, int] | None:
 
 def looks_like_image(head: bytes) -> bool:
     """True when ``head`` (the first bytes of a file) starts as a format this module decodes."""
+    from .decode_vips import vips_format  # libvips loads only when bytes are looked at, never on import
+
     if vips_format(head) is not None or is_jpeg2000(head):
         return True
     if head[:1] == b"P" and head[1:2] in (b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"f", b"F"):

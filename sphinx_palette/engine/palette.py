@@ -11,6 +11,8 @@ from .colour import rgb8_to_oklab, rgb_to_hex
 from .names import describe, hue_family
 
 SORTS = ("share", "lightness", "hue")
+#: Most swatches a palette may have.
+MAX_COLORS = 256
 #: Families that hue sorting puts last, darkest first: what the swatch names call black, grey or white.
 NEUTRAL_FAMILIES = frozenset({"black", "grey", "white"})
 #: Decimal places of a share in every JSON output (`Swatch.to_dict`).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-import cv2
 import numpy as np
 
 __all__ = ["THUMBNAIL_SIDE", "make_thumbnail", "thumbnail_name"]
@@ -24,6 +23,8 @@ def make_thumbnail(data: bytes, side: int = THUMBNAIL_SIDE) -> tuple[bytes, int,
 
     Never enlarged; EXIF orientation applied; ``None`` when OpenCV cannot decode the bytes.
     """
+    import cv2  # only when a thumbnail is made: a build whose thumbnails are cached never loads OpenCV
+
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if pixels is None or pixels.size == 0:
         return None

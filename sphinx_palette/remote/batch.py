@@ -309,5 +309,5 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     # The server imports the engine once; each worker is then forked from it ready to compute.
-    context.set_forkserver_preload([compute.__module__])
+    context.set_forkserver_preload([compute.__module__, "sphinx_palette.engine.extract"])
     return context

@@ -31,7 +31,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..engine import ENGINE_VERSION, Palette
-from ..engine.decode import image_dimensions
+from ..engine.decode_header import image_dimensions
 from .cache_store import KINDS, STALE_TEMPORARY, CacheError, CacheStore, LocalStore, StoredEntry, open_store
 from .records import RemoteRecord, is_digest, palette_from_record, remote_from_record
 from .urls import redact_url

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..engine import Palette, PaletteError, extract_palette
+from ..engine import Palette, PaletteError
 from ..engine.decode_limits import DEFAULT_DECODE_BYTES
 from ..engine.region import Region
 
@@ -59,6 +59,8 @@ class Prepared:
 
 def compute(task: ComputeTask) -> Computed:
     """The palette of ``task`` (in whatever process runs this); a bad image gives ``Computed.error``."""
+    from ..engine.extract import extract_palette  # the decoders load with the first palette computed
+
     try:
         palette = extract_palette(
             task.data,

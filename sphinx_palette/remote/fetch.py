@@ -26,7 +26,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from ..engine.decode import looks_like_image
+from ..engine.decode_header import looks_like_image
 from . import http_headers, net_errors
 from .deadline import Guard, install_deadline_adapter, watchdog
 from .fetch_model import FetchError, FetchResult, FetchSettings, seconds, size_in_words

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..engine.decode import image_dimensions, shown_dimensions
+from ..engine.decode_header import image_dimensions
 from ..engine.decode_limits import DEFAULT_DECODE_BYTES
 from ..engine.region import Region
 from . import iiif
@@ -172,7 +172,8 @@ class PaletteService:
     ) -> Prepared:
         """First stage for image bytes the caller read itself (from object storage, say)."""
         result = PaletteResult(image_url=image_url)
-        result.notices.extend(region_notices(request.region, shown_dimensions(data)))
+        if request.region is not None:  # reading the header costs a little on every cached palette
+            result.notices.extend(region_notices(request.region, _shown_dimensions(data)))
         return self._task(data, request, request.region, result, None)
 
     def fetch_document(self, url: str) -> object:
@@ -252,7 +253,8 @@ class PaletteService:
             data, content_type = self.fetcher.get(image_url, result, deadline)
         result.image_url = redact_url(image_url)
         # The region is measured on the full image a IIIF service describes, else on the image as shown.
-        result.notices.extend(region_notices(request.region, full_size or shown_dimensions(data)))
+        if request.region is not None:
+            result.notices.extend(region_notices(request.region, full_size or _shown_dimensions(data)))
         return self._task(data, request, region, result, content_type)
 
     def _task(
@@ -300,3 +302,11 @@ class PaletteService:
 
 def _failed(subtype: str, message: str) -> PaletteResult:
     return PaletteResult(error=message, subtype=subtype)
+
+
+def _shown_dimensions(data: bytes) -> tuple[int, int] | None:
+    # The decoders (libvips and numpy) are imported only when an image's header is read this way, so that a
+    # build whose palettes all come from the cache never loads them.
+    from ..engine.decode import shown_dimensions
+
+    return shown_dimensions(data)
