@@ -6,6 +6,8 @@ perceived difference far better than distance in sRGB, and it is cheap to comput
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 _LINEAR_TO_LMS = np.array(
@@ -82,8 +84,15 @@ def hex_to_rgb(code: str) -> tuple[int, int, int]:
 
 def relative_luminance(rgb: tuple[int, int, int]) -> float:
     """WCAG 2.x relative luminance of an sRGB colour."""
-    linear = srgb_to_linear(np.asarray(rgb, dtype=np.float64) / 255.0)
-    return float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+    # Plain floats: called for every swatch a page shows, where numpy's per-call cost would dominate.
+    r, g, b = (_linear_channel(int(c)) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@functools.lru_cache(maxsize=256)
+def _linear_channel(value: int) -> float:
+    srgb = value / 255.0
+    return srgb / 12.92 if srgb <= 0.04045 else ((srgb + 0.055) / 1.055) ** 2.4
 
 
 def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
@@ -92,6 +101,7 @@ def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) ->
     return (lighter + 0.05) / (darker + 0.05)
 
 
+@functools.lru_cache(maxsize=4096)
 def text_colour_for(background: tuple[int, int, int]) -> str:
     """Return ``"#000000"`` or ``"#ffffff"``, whichever contrasts more with ``background``.
 
