@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import weakref
+from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -30,6 +32,20 @@ from .service import submit_early
 
 logger = logging.getLogger(__name__)
 
+#: Per Sphinx ``Config`` (one a build): its `PaletteConfig` and the resolved folders local images may come
+#: from. Made once instead of for every directive: reading each ``palette_*`` value through Sphinx's
+#: ``Config`` and resolving the folders' symlinks cost about 0.2 ms a palette.
+_PER_CONFIG: weakref.WeakKeyDictionary[object, tuple[PaletteConfig, list[Path]]] = weakref.WeakKeyDictionary()
+
+
+def _settings(sphinx_config: object, srcdir: str | os.PathLike[str]) -> tuple[PaletteConfig, list[Path]]:
+    """The build's `PaletteConfig` and allowed roots, made on first use (see `_PER_CONFIG`)."""
+    found = _PER_CONFIG.get(sphinx_config)
+    if found is None:
+        config = PaletteConfig.from_sphinx(sphinx_config)
+        found = _PER_CONFIG[sphinx_config] = (config, allowed_roots(srcdir, config.allowed_paths))
+    return found
+
 
 class PaletteDirective(SphinxDirective):
     """``.. palette:: SOURCE``: the colours of an image as a swatch bar."""
@@ -49,7 +65,7 @@ class PaletteDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         """One palette node: the swatches, or a placeholder saying what went wrong."""
         source = self.arguments[0].strip()
-        config = PaletteConfig.from_sphinx(self.config)
+        config, roots = _settings(self.config, self.env.srcdir)
         node = palette(source=redact_url(source) if is_url(source) else source, widths=config.widths)
         node["classes"] += self.options.get("class", [])
         self.set_source_info(node)
@@ -68,11 +84,12 @@ class PaletteDirective(SphinxDirective):
         for notice in options.notices:
             self._warn(Subtype.OPTION, notice)
 
+        relative = None
         if options.remote:
             location = source
         else:
             relative, location = self.env.relfn2path(source, self.env.docname)
-            if not is_inside(location, allowed_roots(self.env.srcdir, config.allowed_paths)):
+            if not is_inside(location, roots):
                 return self._fail(node, Subtype.PATH, refusal(source))
             # Touching the image re-reads exactly the documents that use it.
             self.env.note_dependency(relative)
@@ -84,7 +101,7 @@ class PaletteDirective(SphinxDirective):
         node["docname"] = self.env.docname
         # The palette itself is resolved with every other once all documents are read (`resolve`); what
         # depends only on the page is made now, so captions and credits are parsed, translated and numbered.
-        record = self._dress(node, options, source, location)
+        record = self._dress(node, options, source, location, relative)
         requests = PaletteEnvData.of(self.env).document(self.env.docname).requests
         # Its key is the one the batch step gives it (document, number); fetching may start right away.
         submit_early(self.env, BatchJob((self.env.docname, len(requests)), record.request, record.location))
@@ -92,7 +109,9 @@ class PaletteDirective(SphinxDirective):
         node["pending"] = True
         return [node]
 
-    def _dress(self, node: palette, options: PaletteOptions, source: str, location: str) -> RequestRecord:
+    def _dress(
+        self, node: palette, options: PaletteOptions, source: str, location: str, relative: str | None
+    ) -> RequestRecord:
         """Add the page's parts (image, caption, the author's credit) and say what to resolve."""
         title = ""
         caption: list[nodes.Node] = []
@@ -111,7 +130,8 @@ class PaletteDirective(SphinxDirective):
             media = nodes.container(classes=["palette-media"])
             media += nodes.image(uri=options.source, alt=title or file_label(options.source), candidates={})
             node += media
-            image = self.env.relfn2path(options.source, self.env.docname)[0]
+            same = relative is not None and options.source == source
+            image = relative if same else self.env.relfn2path(options.source, self.env.docname)[0]
         node += caption
         credit = None
         if options.credit is not None:
