@@ -32,11 +32,11 @@ def _project(root: Path) -> Path:
 
 def test_settings_made_once_per_build_and_never_shared(make_app, tmp_path: Path, monkeypatch) -> None:
     src = _project(tmp_path)
-    made: list[object] = []
+    made: list[list[str]] = []
     original = directive.allowed_roots
 
-    def counted(srcdir: object, allowed: list[str]) -> list[Path]:
-        made.append(allowed)
+    def counted(srcdir: str, allowed: list[str]) -> list[Path]:
+        made.append(list(allowed))
         return original(srcdir, allowed)
 
     monkeypatch.setattr(directive, "allowed_roots", counted)
@@ -48,7 +48,7 @@ def test_settings_made_once_per_build_and_never_shared(make_app, tmp_path: Path,
     )
     allowed.build()
     assert palette_warnings(allowed) == []
-    assert [list(a) for a in made] == [["../shared-images"]]  # three palettes, one snapshot
+    assert made == [["../shared-images"]]  # three palettes, one snapshot
 
     refused = make_app("html", srcdir=src, confoverrides={"palette_cache_dir": cache}, freshenv=True)
     refused.build(force_all=True)
