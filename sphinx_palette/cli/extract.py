@@ -124,8 +124,6 @@ def _run_extract(args: argparse.Namespace) -> int:
     for _subtype, message in result.notices:
         _warn(message)
     if result.palette is None:
-        if data is not None:
-            raise PaletteError(result.error or "standard input: no palette")
         raise PaletteError(_naming(result.error or "no palette", source))
     if data is not None:
         return _print(result.palette, "stdin", None, args.format)

@@ -78,8 +78,7 @@ class BackgroundBatch:
         """
         self.expect(jobs)
         try:
-            while (outcome := self.take()) is not None:
-                yield outcome
+            yield from self.remaining()
         finally:
             # Whatever is still running was not asked for (or the caller stopped): drop it.
             self.cancel()
@@ -115,6 +114,11 @@ class BackgroundBatch:
             if asked is not None:
                 return BatchOutcome(asked.key, item.result)
         return None
+
+    def remaining(self) -> Iterator[BatchOutcome]:
+        """The outcomes named by `expect` still to be taken, one `take` at a time, as the caller asks."""
+        while (outcome := self.take()) is not None:
+            yield outcome
 
     def cancel(self) -> None:
         """Stop the batch and wait for its thread: work in progress ends, work not started is dropped."""

@@ -172,8 +172,7 @@ class PaletteService:
     ) -> Prepared:
         """First stage for image bytes the caller read itself (from object storage, say)."""
         result = PaletteResult(image_url=image_url)
-        if request.region is not None:  # reading the header costs a little on every cached palette
-            result.notices.extend(region_notices(request.region, _shown_dimensions(data)))
+        result.notices.extend(_region_notices(request.region, data))
         return self._task(data, request, request.region, result, None)
 
     def fetch_document(self, url: str) -> object:
@@ -253,8 +252,7 @@ class PaletteService:
             data, content_type = self.fetcher.get(image_url, result, deadline)
         result.image_url = redact_url(image_url)
         # The region is measured on the full image a IIIF service describes, else on the image as shown.
-        if request.region is not None:
-            result.notices.extend(region_notices(request.region, full_size or _shown_dimensions(data)))
+        result.notices.extend(_region_notices(request.region, data, full_size))
         return self._task(data, request, region, result, content_type)
 
     def _task(
@@ -304,9 +302,16 @@ def _failed(subtype: str, message: str) -> PaletteResult:
     return PaletteResult(error=message, subtype=subtype)
 
 
-def _shown_dimensions(data: bytes) -> tuple[int, int] | None:
-    # The decoders (libvips and numpy) are imported only when an image's header is read this way, so that a
-    # build whose palettes all come from the cache never loads them.
+def _region_notices(
+    region: Region | None, data: bytes, full_size: tuple[int, int] | None = None
+) -> list[tuple[str, str]]:
+    """`region_notices` for ``region`` cut from ``data`` (or from an image of ``full_size``).
+
+    The header is read only when there is a region: that is libvips' import and work on every cached
+    palette otherwise, so a build whose palettes all come from the cache never loads it.
+    """
+    if region is None:
+        return []
     from ..engine.decode import shown_dimensions
 
-    return shown_dimensions(data)
+    return region_notices(region, full_size or shown_dimensions(data))

@@ -84,7 +84,7 @@ def resolve_requests(app: Sphinx, env: BuildEnvironment) -> None:
         data.documents[docname].requests = []
     if early is not None and writes_serially(app):
         total = early.expect(jobs)
-        arrivals = Arrivals(app, todo, _taken(early), total, batch=early)
+        arrivals = Arrivals(app, todo, early.remaining(), total, batch=early)
         hand_over(env, arrivals)
         return
     if early is not None:
@@ -94,11 +94,6 @@ def resolve_requests(app: Sphinx, env: BuildEnvironment) -> None:
         outcomes = service.resolve_many(jobs, batch_options(PaletteConfig.from_sphinx(app.config)))
     Arrivals(app, todo, outcomes, len(jobs)).wait_all()
     data.note_cache_error(service.cache_error)
-
-
-def _taken(batch: BackgroundBatch) -> Iterator[BatchOutcome]:
-    while (outcome := batch.take()) is not None:
-        yield outcome
 
 
 class Arrivals:
