@@ -207,6 +207,47 @@ def sklearn_samples() -> Path:
     return Path(sklearn.datasets.__file__).parent / "images"
 
 
+#: Colour photographs shipped inside packages of the ``bench`` extra, which nobody tuned the engine on:
+#: (package, folder in it, file names). scikit-image's grey images, its drawings and ``motorcycle_right``
+#: (nearly the same picture as ``motorcycle_left``) are left out. Licences: ``benchmarks/README.md``.
+SAMPLE_PHOTOS = (
+    ("sklearn", "datasets/images", ("china.jpg", "flower.jpg")),
+    (
+        "skimage",
+        "data",
+        (
+            "astronaut.png",
+            "chelsea.png",
+            "coffee.png",
+            "hubble_deep_field.jpg",
+            "ihc.png",
+            "motorcycle_left.png",
+            "retina.jpg",
+            "rocket.jpg",
+        ),
+    ),
+    ("matplotlib", "mpl-data/sample_data", ("grace_hopper.jpg",)),
+)
+
+
+def sample_photos() -> list[Path]:
+    """The files of `SAMPLE_PHOTOS`, found in the installed packages (not imported: scikit-image and
+    matplotlib take a second or more to import, and only their data files are wanted)."""
+    import importlib.util
+
+    files = []
+    for package, folder, names in SAMPLE_PHOTOS:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError(f"{package} is not installed: pip install -e '.[bench]'")
+        root = Path(next(iter(spec.submodule_search_locations))) / folder
+        for name in names:
+            if not (root / name).is_file():
+                raise FileNotFoundError(f"{root / name} is missing (a trimmed install of {package}?)")
+            files.append(root / name)
+    return files
+
+
 def list_images(folder: Path, limit: int | None) -> list[Path]:
     """Image files of ``folder``, sorted by name, at most ``limit`` of them."""
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -318,6 +359,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="scikit-learn's two sample photographs (china.jpg, flower.jpg): never used to tune the engine",
     )
+    source.add_argument(
+        "--sample-photos",
+        action="store_true",
+        help="11 colour photographs shipped with scikit-learn, scikit-image and matplotlib (the bench extra): "
+        "the held-out set of issue 9",
+    )
     parser.add_argument("--colors", type=int, nargs="+", default=[5, 8], help="palette sizes")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per image (min taken)")
     parser.add_argument("--limit", type=int, help="use only the first N images (sorted by name)")
@@ -335,13 +382,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
     if args.sklearn_samples:
         args.images = sklearn_samples()
-    files = list_images(args.images, args.limit)
+    if args.sample_photos:
+        try:
+            files = sample_photos()[: args.limit] if args.limit else sample_photos()
+        except FileNotFoundError as exc:
+            parser.error(str(exc))
+        where = "sample photographs of scikit-learn, scikit-image and matplotlib"
+    else:
+        files = list_images(args.images, args.limit)
+        where = str(args.images)
     if not files:
         parser.error(f"no image files in {args.images}")
 
     heading = "## " if args.markdown else ""
     bullet = "- " if args.markdown else ""
-    print(f"{heading}Palette benchmark: {args.images} ({len(files)} images)\n")
+    print(f"{heading}Palette benchmark: {where} ({len(files)} images)\n")
     for line in machine_lines():
         print(bullet + line)
     sizes = sorted({_size(p) for p in files})
