@@ -42,6 +42,34 @@ def _decode_bgr(data: bytes) -> np.ndarray:
     return image
 
 
+def reference_rgb(data: bytes) -> np.ndarray:
+    """The image every palette is scored against: full size, as a colour-managed viewer shows it.
+
+    OpenCV's decode ignores an embedded ICC profile, so an Adobe RGB photograph's raw numbers would be
+    taken for sRGB; an RGB profile is applied here with LittleCMS (Pillow's ``ImageCms``, relative
+    colorimetric, as the engine converts). Untagged images, and grey or CMYK profiles, keep OpenCV's decode.
+    """
+    from PIL import Image, ImageCms
+
+    rgb = cv2.cvtColor(_decode_bgr(data), cv2.COLOR_BGR2RGB)
+    try:
+        with Image.open(BytesIO(data)) as image:
+            icc = image.info.get("icc_profile")
+        profile = ImageCms.ImageCmsProfile(BytesIO(icc)) if icc else None
+    except (OSError, ValueError):  # not readable by Pillow, or a broken profile: viewers ignore it too
+        return rgb
+    if profile is None or profile.profile.xcolor_space.strip() != "RGB":
+        return rgb
+    transform = ImageCms.buildTransform(
+        profile,
+        ImageCms.createProfile("sRGB"),
+        "RGB",
+        "RGB",
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+    )
+    return np.asarray(ImageCms.applyTransform(Image.fromarray(rgb), transform))
+
+
 def method_sphinx_palette(data: bytes, k: int) -> np.ndarray:
     """The project's engine, default emphasis (balanced)."""
     from sphinx_palette import extract_palette
@@ -277,7 +305,7 @@ def run(
     for index, path in enumerate(files, 1):
         data = path.read_bytes()
         # The reference is the full-resolution decode, never one of the methods' downscaled ones.
-        reference = ImageColours(cv2.cvtColor(_decode_bgr(data), cv2.COLOR_BGR2RGB))
+        reference = ImageColours(reference_rgb(data))
         for k in colors:
             for name, method in methods.items():
                 seconds, palette = time_method(method, data, k, repeat)
