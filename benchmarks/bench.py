@@ -390,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     source.add_argument(
         "--sample-photos",
         action="store_true",
-        help="11 colour photographs shipped with scikit-learn, scikit-image and matplotlib (the bench extra): "
+        help="11 colour photographs shipped with scikit-learn, scikit-image and matplotlib (bench extra): "
         "the held-out set of issue 9",
     )
     parser.add_argument("--colors", type=int, nargs="+", default=[5, 8], help="palette sizes")

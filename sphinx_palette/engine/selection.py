@@ -11,14 +11,20 @@ where *coverage* is the pixels' mean Oklab distance to their nearest chosen colo
 image's areas minimises), *hue miss* is the chroma-weighted share of vivid pixels whose hue no chosen
 colour shows (within a few degrees, fading out to a full miss at ``_MISS_DEGREES``), and the last term is
 the salience of the most salient accent that no chosen colour shows (see ``accents.py``). Lin & Hanrahan
-(CHI 2013) model people's colour themes with similar coverage and saliency terms. The ``coverage`` emphasis
+(CHI 2013) model people's colour themes with similar coverage and saliency terms.
+
+``balanced`` keeps a coverage budget: after the greedy choice and swaps, the swatches that show accents
+stay, and the others must cover the image within `_COVERAGE_BUDGET` of the best coverage those others could
+give (a greedy choice and swaps of candidates for coverage alone); while over it, swaps of the others are
+charged for the excess, and so is the polish. Showing an accent may cost coverage; showing a vivid hue more
+precisely than the accent rule asks may cost only a little. The ``coverage`` emphasis
 is plain k-means instead (`cluster`); ``vivid`` weighs the hue miss more and also favours saturated colours
 for the swatches of the areas.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,10 +55,17 @@ _SWAP_PASSES = 1
 _POLISH_STEPS = 2
 #: Chroma above which the ``vivid`` bonus stops growing.
 _BONUS_CHROMA = 0.25
+#: ``balanced`` may cover the image at most this fraction worse (mean Oklab distance of the points to their
+#: nearest centre) than the best coverage among the candidates: accents are shown within that budget only.
+_COVERAGE_BUDGET = 0.06
+#: Weight of the coverage spent beyond the budget: large enough to outweigh any accent, so the budget holds
+#: whenever some choice of candidates meets it.
+_OVERSPEND_WEIGHT = 100.0
 
-#: (accent weight, salience weight, chroma bonus) per emphasis: the weights of the vivid pixels' misses and
-#: of the most salient accent missed (see `accents`) against coverage.
-_TERMS = {"balanced": (3.0, 1.0, 0.0), "vivid": (12.0, 1.0, 0.15)}
+#: (accent weight, salience weight, chroma bonus, coverage budget) per emphasis: the weights of the vivid
+#: pixels' misses and of the most salient accent missed (see `accents`) against coverage, and how much
+#: coverage the accents may cost (``vivid``: no limit).
+_TERMS = {"balanced": (3.0, 1.0, 0.0, _COVERAGE_BUDGET), "vivid": (12.0, 1.0, 0.15, np.inf)}
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,8 @@ class _Problem:
     salience: np.ndarray
     accent_weight: float
     chroma_bonus: float
+    #: Mean distance (the coverage term) beyond which the objective charges `_OVERSPEND_WEIGHT` per unit.
+    coverage_limit: float = np.inf
 
     def distances(self, centres: np.ndarray) -> np.ndarray:
         """Oklab distances, ``N×C``, from every point to every centre."""
@@ -108,7 +123,10 @@ class _Problem:
         """The objective without bonuses, for columns of nearest distances (N×C) and misses ((V+A)×C),
         or for one such column (N and V+A)."""
         vivid = len(self.salience)
-        cost = self.share @ nearest + self.accent_weight * (self.salience @ missed[:vivid])
+        coverage = self.share @ nearest
+        cost = coverage + self.accent_weight * (self.salience @ missed[:vivid])
+        if self.coverage_limit < np.inf:
+            cost = cost + _OVERSPEND_WEIGHT * np.maximum(coverage - self.coverage_limit, 0.0)
         if len(self.accent_salience):
             # Only the most salient accent left out counts: an image with many accent hues cannot show
             # them all in a few swatches, and each one more matters less than the first.
@@ -123,7 +141,7 @@ def choose_centres(lab: np.ndarray, weights: np.ndarray, colors: int, emphasis: 
     ``emphasis`` is ``"balanced"`` or ``"vivid"``. Deterministic for a given ``seed`` (that of the
     candidates' k-means++ seeding); ties go to the lowest candidate index.
     """
-    accent_weight, salience_weight, chroma_bonus = _TERMS[emphasis]
+    accent_weight, salience_weight, chroma_bonus, budget = _TERMS[emphasis]
     share = weights / weights.sum()
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     direction, reach, salience = _vivid_groups(lab, share, chroma)
@@ -151,7 +169,46 @@ def choose_centres(lab: np.ndarray, weights: np.ndarray, colors: int, emphasis: 
     )
     chosen = _greedy(problem, distance, miss, bonus, colors)
     chosen = _swap(problem, distance, miss, bonus, chosen)
+    if budget < np.inf:
+        holders = _accent_holders(miss[len(problem.salience) :], chosen)
+        limit = (1.0 + budget) * _best_coverage(share, distance, holders, colors)
+        if float(share @ distance[:, chosen].min(axis=1)) > limit:
+            # Only the swatches of the areas move: the accents' own stay.
+            problem = replace(problem, coverage_limit=limit)
+            movable = [position for position, index in enumerate(chosen) if index not in holders]
+            chosen = _swap(problem, distance, miss, bonus, chosen, movable)
     return _polish(problem, candidates[np.sort(chosen)])
+
+
+def _accent_holders(accent_miss: np.ndarray, chosen: list[int]) -> list[int]:
+    """The chosen candidates that show an accent at least in part (for each accent, the one showing it
+    best): the swatches that are there for the accents, not for the areas."""
+    if not len(accent_miss):
+        return []
+    columns = accent_miss[:, chosen]
+    best = columns.argmin(axis=1)
+    shown = columns[np.arange(len(columns)), best] < 1.0
+    return sorted({chosen[int(index)] for index in best[shown]})
+
+
+def _best_coverage(share: np.ndarray, distance: np.ndarray, fixed: list[int], colors: int) -> float:
+    """The least mean distance of the points to ``colors`` candidates (columns of ``distance``), ``fixed``
+    among them, that a greedy choice of the others and one pass of swaps over them find: the coverage of a
+    palette that shows those accents and spends its other swatches on the areas alone."""
+    fixed = fixed[:colors]
+    base = distance[:, fixed].min(axis=1) if fixed else np.full(len(distance), np.inf)
+    free: list[int] = []
+    nearest = base
+    for position in range(2 * (colors - len(fixed))):
+        if position >= colors - len(fixed):  # the swap pass: take each choice out and put the best back
+            free.pop(0)
+            nearest = np.minimum(base, distance[:, free].min(axis=1)) if free else base
+        cost = share @ np.minimum(nearest[:, None], distance)
+        cost[fixed + free] = np.inf
+        best = int(np.argmin(cost))
+        free.append(best)
+        nearest = np.minimum(nearest, distance[:, best])
+    return float(share @ nearest)
 
 
 def _vivid_groups(
@@ -231,9 +288,15 @@ def _greedy(
 
 
 def _swap(
-    problem: _Problem, distance: np.ndarray, miss: np.ndarray, bonus: np.ndarray, chosen: list[int]
+    problem: _Problem,
+    distance: np.ndarray,
+    miss: np.ndarray,
+    bonus: np.ndarray,
+    chosen: list[int],
+    positions: list[int] | None = None,
 ) -> list[int]:
-    """Replace one chosen candidate by another while that lowers the objective (a few passes at most)."""
+    """Replace one chosen candidate (at one of ``positions``, default all) by another while that lowers the
+    objective (a few passes at most)."""
     chosen = list(chosen)
     current = float(
         problem.costs(
@@ -243,7 +306,7 @@ def _swap(
     )
     for _ in range(_SWAP_PASSES):
         improved = False
-        for position in range(len(chosen)):
+        for position in range(len(chosen)) if positions is None else positions:
             others = chosen[:position] + chosen[position + 1 :]
             nearest = distance[:, others].min(axis=1) if others else np.full(len(distance), np.inf)
             missed = miss[:, others].min(axis=1) if others else np.ones(len(miss))
