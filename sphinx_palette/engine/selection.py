@@ -55,11 +55,12 @@ _SWAP_PASSES = 1
 _POLISH_STEPS = 2
 #: Chroma above which the ``vivid`` bonus stops growing.
 _BONUS_CHROMA = 0.25
-#: ``balanced`` may cover the image at most this fraction worse (mean Oklab distance of the points to their
-#: nearest centre) than the best coverage among the candidates: accents are shown within that budget only.
+#: In ``balanced``, the swatches that show no accent may cover the image (mean Oklab distance of the points
+#: to their nearest centre) at most this fraction worse than the best that as many candidates could, the
+#: accents' swatches kept: showing an accent may cost coverage, showing other vivid hues only this much.
 _COVERAGE_BUDGET = 0.06
-#: Weight of the coverage spent beyond the budget: large enough to outweigh any accent, so the budget holds
-#: whenever some choice of candidates meets it.
+#: Weight of the coverage spent beyond the budget: large enough to outweigh any hue or accent term, so the
+#: swaps and the polish go back within the budget wherever one pass of them can.
 _OVERSPEND_WEIGHT = 100.0
 
 #: (accent weight, salience weight, chroma bonus, coverage budget) per emphasis: the weights of the vivid
