@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from sphinx_palette import extract_palette
+from sphinx_palette.engine import EMPHASES
 from sphinx_palette.engine.colour import text_colour_for
-from sphinx_palette.engine.selection import EMPHASES
 
 DOCS = Path(__file__).resolve().parent
 SOURCE = DOCS / "images" / "macaws.jpg"

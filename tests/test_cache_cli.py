@@ -41,6 +41,7 @@ def test_info_counts_by_kind(cache, capsys):
         "blobs": 1,
         "remote": 1,
         "derivatives": 0,
+        "files": 0,
     }
     assert figures["bytes"] == sum(p.stat().st_size for p in cache.directory.rglob("*") if p.is_file())
     assert figures["oldest_use"] == OLD

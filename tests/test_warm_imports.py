@@ -1,4 +1,5 @@
-"""A build whose palettes all come from the cache loads no decoder: no libvips, no OpenCV, no clustering.
+"""A build whose palettes all come from the cache loads no decoder: no libvips, no OpenCV, no clustering, no
+numpy.
 
 Importing them is most of what a warm build costs over a build without palettes (their modules and objects
 also make every garbage collection of the build slower), so this is checked in a fresh interpreter running
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOTS = Path(__file__).parent / "roots"
-HEAVY = ("cv2", "pyvips", "sklearn", "sphinx_palette.engine.extract", "sphinx_palette.engine.cluster")
+HEAVY: tuple[str, ...] = ("cv2", "pyvips", "sklearn", "numpy")
+HEAVY += ("sphinx_palette.engine.extract", "sphinx_palette.engine.cluster")
 
 # Runs sphinx-build in this interpreter, then prints which of HEAVY it imported.
 BUILD = """

@@ -147,6 +147,7 @@ def _run_info(args: argparse.Namespace) -> int:
         "blobs": "downloads",
         "remote": "URL records",
         "derivatives": "thumbnails",
+        "files": "file hashes",
     }
     lines = [f"palette cache {figures['directory']}"]
     for kind in KINDS:

@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import PaletteError
-from .palette import MAX_COLORS, SORTS, Palette, Swatch
-from .selection import EMPHASES
+from .palette import EMPHASES, MAX_COLORS, SORTS, Palette, Swatch
 from .version import ENGINE_VERSION
 
 if TYPE_CHECKING:

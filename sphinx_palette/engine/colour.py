@@ -7,55 +7,87 @@ perceived difference far better than distance in sRGB, and it is cheap to comput
 from __future__ import annotations
 
 import functools
+import math
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-_LINEAR_TO_LMS = np.array(
-    [
-        [0.4122214708, 0.5363325363, 0.0514459929],
-        [0.2119034982, 0.6806995451, 0.1073969566],
-        [0.0883024619, 0.2817188376, 0.6299787005],
-    ]
+# The matrices as plain numbers: numpy is imported only by the array functions below, so that naming the
+# swatches of cached palettes (`oklab_of`) never loads it (a build whose palettes all come from the cache).
+_LINEAR_TO_LMS_ROWS = (
+    (0.4122214708, 0.5363325363, 0.0514459929),
+    (0.2119034982, 0.6806995451, 0.1073969566),
+    (0.0883024619, 0.2817188376, 0.6299787005),
 )
-_LMS_TO_OKLAB = np.array(
-    [
-        [0.2104542553, 0.7936177850, -0.0040720468],
-        [1.9779984951, -2.4285922050, 0.4505937099],
-        [0.0259040371, 0.7827717662, -0.8086757660],
-    ]
+_LMS_TO_OKLAB_ROWS = (
+    (0.2104542553, 0.7936177850, -0.0040720468),
+    (1.9779984951, -2.4285922050, 0.4505937099),
+    (0.0259040371, 0.7827717662, -0.8086757660),
 )
-_OKLAB_TO_LMS = np.linalg.inv(_LMS_TO_OKLAB)
-_LMS_TO_LINEAR = np.linalg.inv(_LINEAR_TO_LMS)
+
+
+@functools.cache
+def _matrices() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """linear→LMS, LMS→Oklab and their inverses, as arrays."""
+    import numpy as np
+
+    linear_to_lms, lms_to_oklab = np.array(_LINEAR_TO_LMS_ROWS), np.array(_LMS_TO_OKLAB_ROWS)
+    return linear_to_lms, lms_to_oklab, np.linalg.inv(lms_to_oklab), np.linalg.inv(linear_to_lms)
 
 
 def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
     """Decode sRGB values in ``[0, 1]`` to linear light (IEC 61966-2-1 transfer function)."""
+    import numpy as np
+
     srgb = np.asarray(srgb, dtype=np.float64)
     return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
 
 
 def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     """Encode linear light to sRGB values in ``[0, 1]``; out-of-gamut values are clipped first."""
+    import numpy as np
+
     linear = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
     return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
 
 
 def rgb8_to_oklab(rgb: np.ndarray) -> np.ndarray:
     """Convert ``(..., 3)`` sRGB colours in 0–255 (integers or means of integers) to Oklab ``L, a, b``."""
+    import numpy as np
+
+    linear_to_lms, lms_to_oklab, _, _ = _matrices()
     linear = srgb_to_linear(np.asarray(rgb, dtype=np.float64) / 255.0)
-    lms = linear @ _LINEAR_TO_LMS.T
-    return np.cbrt(lms) @ _LMS_TO_OKLAB.T
+    lms = linear @ linear_to_lms.T
+    return np.cbrt(lms) @ lms_to_oklab.T
+
+
+def oklab_of(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
+    """Oklab ``L, a, b`` of one sRGB colour in 0–255, in plain floats (no numpy).
+
+    The same arithmetic as `rgb8_to_oklab`, though not always to the last bit (numpy may sum the matrix
+    products in another order, or with fused multiply-adds): a few units in the last place.
+    """
+    linear = [_linear_channel(int(c)) for c in rgb]
+    lms = [math.cbrt(sum(m * v for m, v in zip(row, linear, strict=True))) for row in _LINEAR_TO_LMS_ROWS]
+    lightness, a, b = (sum(m * v for m, v in zip(row, lms, strict=True)) for row in _LMS_TO_OKLAB_ROWS)
+    return lightness, a, b
 
 
 def oklab_to_rgb8(lab: np.ndarray) -> np.ndarray:
     """Convert ``(..., 3)`` Oklab colours to sRGB integers in 0–255 (clipped to the gamut, rounded)."""
-    lms = (np.asarray(lab, dtype=np.float64) @ _OKLAB_TO_LMS.T) ** 3
-    srgb = linear_to_srgb(lms @ _LMS_TO_LINEAR.T)
+    import numpy as np
+
+    _, _, oklab_to_lms, lms_to_linear = _matrices()
+    lms = (np.asarray(lab, dtype=np.float64) @ oklab_to_lms.T) ** 3
+    srgb = linear_to_srgb(lms @ lms_to_linear.T)
     return np.rint(srgb * 255.0).astype(np.int64)
 
 
 def lightness_to_grey8(lightness: np.ndarray) -> np.ndarray:
     """Map Oklab lightness to the sRGB grey level (0–255) with that lightness, exactly neutral."""
+    import numpy as np
+
     linear = np.clip(np.asarray(lightness, dtype=np.float64), 0.0, 1.0) ** 3
     return np.rint(linear_to_srgb(linear) * 255.0).astype(np.int64)
 

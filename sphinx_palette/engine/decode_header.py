@@ -12,8 +12,6 @@ import struct
 
 import imagesize
 
-from .decode_jp2 import is_jpeg2000
-
 _JPEG_MAGIC = b"\xff\xd8\xff"
 
 
@@ -63,6 +61,7 @@ def _other_header_dimensions(data: bytes) -> tuple[int, int] | None:
 
 def looks_like_image(head: bytes) -> bool:
     """True when ``head`` (the first bytes of a file) starts as a format this module decodes."""
+    from .decode_jp2 import is_jpeg2000  # it imports numpy and Pillow, which a cached palette never needs
     from .decode_vips import vips_format  # libvips loads only when bytes are looked at, never on import
 
     if vips_format(head) is not None or is_jpeg2000(head):

@@ -16,9 +16,8 @@ from .decode import DEFAULT_MAX_PIXELS, decode_image, normalise_array
 from .decode_limits import DEFAULT_DECODE_BYTES
 from .decode_vips import grid_offset, grid_step
 from .errors import PaletteError
-from .palette import MAX_COLORS, SORTS, Palette, sort_swatches
+from .palette import EMPHASES, MAX_COLORS, SORTS, Palette, sort_swatches
 from .region import Region, parse_region
-from .selection import EMPHASES
 from .version import ENGINE_VERSION  # noqa: F401 (re-exported: part of the engine's public face)
 
 #: Pixels the histogram is built from; more changes the palette by far less than a rounding step.

@@ -39,10 +39,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import numpy as np
+from .colour import hex_to_rgb, oklab_of, rgb8_to_oklab
 
-from .colour import hex_to_rgb, rgb8_to_oklab
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "CSS_COLOURS",
@@ -237,7 +239,7 @@ def _canonical_names() -> dict[tuple[int, int, int], str]:
 
 _NAME_BY_RGB = _canonical_names()
 _NAMES: tuple[str, ...] = tuple(_NAME_BY_RGB.values())
-_NAMES_OKLAB: np.ndarray = rgb8_to_oklab(np.array(list(_NAME_BY_RGB), dtype=np.float64))
+_NAMES_OKLAB: tuple[tuple[float, float, float], ...] = tuple(oklab_of(rgb) for rgb in _NAME_BY_RGB)
 
 # Oklch thresholds, tuned on the CSS named colours; see tests/test_names.py for the table they
 # were checked against. Hue angles are in degrees, Oklab hue 0° is pinkish red, 29° is #ff0000.
@@ -295,15 +297,66 @@ def nearest_css_name(rgb: Sequence[int]) -> str:
     exact = _NAME_BY_RGB.get(key)
     if exact is not None:
         return exact
-    names, oklab = _NAMES_BY_FAMILY[hue_family(key)]
+    family = hue_family(key)
+    lightness, a, b = oklab_of(key)
+    names, oklab = _NAMES_BY_FAMILY[family]
+    distances = sorted(
+        ((nl - lightness) ** 2 + _HUE_CHROMA_WEIGHT * ((na - a) ** 2 + (nb - b) ** 2), index)
+        for index, (nl, na, nb) in enumerate(oklab)
+    )
+    if len(distances) > 1 and distances[1][0] - distances[0][0] <= _UNDECIDED:
+        return _nearest_by_numpy(key, family)  # a near tie: decided exactly as numpy decides it
+    return names[distances[0][1]]
+
+
+#: Plain-float and numpy Oklab values differ by a few units in the last place (about 1e-16, see
+#: `colour.oklab_of`); a decision closer than this to its threshold (a near tie, a value at a band edge)
+#: is left to the numpy arithmetic, so names and families are the same to the bit either way.
+_UNDECIDED = 1e-9
+
+
+def _nearest_by_numpy(key: tuple[int, int, int], family: str) -> str:
+    import numpy as np
+
+    names, oklab = _names_by_family_arrays()[family]
     difference = oklab - rgb8_to_oklab(np.array(key, dtype=np.float64))
     distances = difference[:, 0] ** 2 + _HUE_CHROMA_WEIGHT * (difference[:, 1] ** 2 + difference[:, 2] ** 2)
     return names[int(np.argmin(distances))]
 
 
-def _oklch(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
-    lightness, a, b = (float(v) for v in rgb8_to_oklab(np.array(rgb, dtype=np.float64)))
+def _oklch(lightness: float, a: float, b: float) -> tuple[float, float, float]:
     return lightness, math.hypot(a, b), math.degrees(math.atan2(b, a)) % 360.0
+
+
+def _oklch_by_numpy(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
+    import numpy as np
+
+    lightness, a, b = (float(v) for v in rgb8_to_oklab(np.array(rgb, dtype=np.float64)))
+    return _oklch(lightness, a, b)
+
+
+#: Every threshold `_family` compares with (a value this close to one is `_UNDECIDED`).
+_LIGHTNESS_EDGES = (
+    _BLACK_L,
+    _DARK_GREY_BLACK_L,
+    _WHITE_L,
+    _PINK_L,
+    _DEEP_PINK_L,
+    _BROWN_L,
+    _MUTED_MAX_L,
+    _OLIVE_L,
+)
+_CHROMA_EDGES = (_GREY_C, _WHITE_C, _MUTED_C)
+_HUE_EDGES = (
+    _PINK_START,
+    _RED_START,
+    _ORANGE_START,
+    _YELLOW_START,
+    _OLIVE_START,
+    _GREEN_START,
+    _BLUE_START,
+    _PURPLE_START,
+)
 
 
 def hue_family(rgb: Sequence[int]) -> str:
@@ -312,7 +365,18 @@ def hue_family(rgb: Sequence[int]) -> str:
     Neutral colours become black, grey or white by lightness; chromatic ones are split by hue
     angle, with dark or muted warm hues as brown and light or magenta-leaning reds as pink.
     """
-    lightness, chroma, hue = _oklch(_check_rgb(rgb))
+    key = _check_rgb(rgb)
+    lightness, chroma, hue = _oklch(*oklab_of(key))
+    if (
+        any(abs(lightness - edge) <= _UNDECIDED for edge in _LIGHTNESS_EDGES)
+        or any(abs(chroma - edge) <= _UNDECIDED for edge in _CHROMA_EDGES)
+        or any(abs(hue - edge) <= _UNDECIDED for edge in _HUE_EDGES)
+    ):
+        lightness, chroma, hue = _oklch_by_numpy(key)  # at a band edge: decided as numpy decides it
+    return _family(lightness, chroma, hue)
+
+
+def _family(lightness: float, chroma: float, hue: float) -> str:
     if lightness < _BLACK_L:
         return "black"
     if lightness >= _WHITE_L and chroma < _WHITE_C:
@@ -341,18 +405,29 @@ def hue_family(rgb: Sequence[int]) -> str:
     return "purple"
 
 
-def _names_by_family() -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+def _family_indices() -> dict[str, list[int]]:
     grouped: dict[str, list[int]] = {family: [] for family in FAMILIES}
     for index, rgb in enumerate(_NAME_BY_RGB):
         grouped[hue_family(rgb)].append(index)
     # Every family holds at least one keyword (black holds only "black"), so every lookup has a candidate.
-    return {
-        family: (tuple(_NAMES[i] for i in indices), _NAMES_OKLAB[indices])
-        for family, indices in grouped.items()
-    }
+    return grouped
 
 
-_NAMES_BY_FAMILY = _names_by_family()
+_FAMILY_INDICES = _family_indices()
+_NAMES_BY_FAMILY: dict[str, tuple[tuple[str, ...], tuple[tuple[float, float, float], ...]]] = {
+    family: (tuple(_NAMES[i] for i in indices), tuple(_NAMES_OKLAB[i] for i in indices))
+    for family, indices in _FAMILY_INDICES.items()
+}
+
+
+@functools.cache
+def _names_by_family_arrays() -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+    """`_NAMES_BY_FAMILY` with numpy's Oklab values (for near ties), made on first need."""
+    import numpy as np
+
+    oklab = rgb8_to_oklab(np.array(list(_NAME_BY_RGB), dtype=np.float64))
+    by_family = _FAMILY_INDICES.items()
+    return {family: (_NAMES_BY_FAMILY[family][0], oklab[indices]) for family, indices in by_family}
 
 
 def describe(rgb: Sequence[int]) -> ColourName:

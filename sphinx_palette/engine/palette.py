@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
-
 from .colour import rgb8_to_oklab, rgb_to_hex
 from .names import describe, hue_family
 
 SORTS = ("share", "lightness", "hue")
+#: How a palette weighs an image's large areas against its accents (see `selection`).
+EMPHASES = ("balanced", "coverage", "vivid")
 #: Most swatches a palette may have.
 MAX_COLORS = 256
 #: Families that hue sorting puts last, darkest first: what the swatch names call black, grey or white.
@@ -109,6 +109,8 @@ def sort_swatches(swatches: list[Swatch], sort: str) -> list[Swatch]:
     """The swatches in the order `sort` names (one of `SORTS`); ties broken by hex code."""
     if sort == "share":
         return sorted(swatches, key=lambda s: (-s.share, s.hex))
+    import numpy as np  # only when a palette is computed: a build whose palettes are cached never loads it
+
     lab = rgb8_to_oklab(np.array([s.rgb for s in swatches], dtype=np.float64))
     if sort == "lightness":
         order = sorted(range(len(swatches)), key=lambda i: (lab[i, 0], swatches[i].hex))

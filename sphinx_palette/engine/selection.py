@@ -30,8 +30,6 @@ import numpy as np
 
 from . import accents
 
-EMPHASES = ("balanced", "coverage", "vivid")
-
 #: Oklch chroma from which a pixel counts as vivid (the eye reads it as a colour, not a tinted grey).
 _VIVID_CHROMA = 0.05
 #: A chosen colour shows a vivid pixel's hue when within this many degrees of it and at least this chroma;

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
-
 __all__ = ["THUMBNAIL_SIDE", "make_thumbnail", "thumbnail_name"]
 
 #: Long side of a thumbnail in pixels: twice the 120-pixel card of the colour index, for high-density screens.
@@ -24,6 +22,7 @@ def make_thumbnail(data: bytes, side: int = THUMBNAIL_SIDE) -> tuple[bytes, int,
     Never enlarged; EXIF orientation applied; ``None`` when OpenCV cannot decode the bytes.
     """
     import cv2  # only when a thumbnail is made: a build whose thumbnails are cached never loads OpenCV
+    import numpy as np  # nor numpy
 
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if pixels is None or pixels.size == 0:

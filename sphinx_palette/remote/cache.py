@@ -5,6 +5,7 @@ Layout under the cache directory, or under an object-storage prefix (``s3://buck
     palettes/<key>.json   one palette; key = sha256(image bytes + extraction parameters + engine version)
     blobs/<sha256>        bytes fetched from the network (images, IIIF documents), by content
     remote/<sha256(url)>.json   what we know of a URL: ETag, Last-Modified, when checked, which blob
+    files/<sha256(path)>.json   a local image file's hash and pixel size, by its status (`file_memo`)
 
 Where the entries live is a `cache_store.CacheStore`: a local directory (`cache_store.LocalStore`) or, for
 a URL, an object store through fsspec (`cache_fsspec.ObjectStore`, imported only then). Either way a reader
@@ -33,6 +34,7 @@ from pathlib import Path
 from ..engine import ENGINE_VERSION, Palette
 from ..engine.decode_header import image_dimensions
 from .cache_store import KINDS, STALE_TEMPORARY, CacheError, CacheStore, LocalStore, StoredEntry, open_store
+from .file_memo import ImageFacts, facts_from_record, memo_name, record_of
 from .records import RemoteRecord, is_digest, palette_from_record, remote_from_record
 from .urls import redact_url
 
@@ -185,6 +187,36 @@ class PaletteCache:
         self.store.write("remote", name, _dump(payload))
         if previous is not None and previous.blob != record.blob:
             self.store.delete("blobs", previous.blob)
+
+    # what is known of local image files (see `file_memo`)
+    def file_facts(self, path: str | os.PathLike[str]) -> ImageFacts | None:
+        """The hash and pixel size of the local file at ``path`` as last read, if its status (size, times,
+        inode, device) is still the one it was read with; ``None`` otherwise, and for a cache in object
+        storage."""
+        if not isinstance(self.store, LocalStore):
+            return None
+        where = os.path.abspath(path)
+        try:
+            info = os.stat(where)
+        except OSError:
+            return None
+        name = memo_name(where)
+        facts = facts_from_record(self._read_json("files", name), where, info)
+        if facts is not None:
+            self.store.touch("files", name)
+        return facts
+
+    def remember_file(
+        self, path: str | os.PathLike[str], before: os.stat_result, after: os.stat_result, facts: ImageFacts
+    ) -> None:
+        """Remember ``facts`` of the file at ``path``, read between the stats ``before`` and ``after``,
+        unless it changed meanwhile or too recently (`file_memo.record_of`); only in a local directory."""
+        if not isinstance(self.store, LocalStore):
+            return
+        where = os.path.abspath(path)
+        record = record_of(where, before, after, facts)
+        if record is not None:
+            self.store.write("files", memo_name(where), _dump(record))
 
     # size
     def entries(self) -> list[StoredEntry]:

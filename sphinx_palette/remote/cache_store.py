@@ -1,7 +1,7 @@
 """Where the palette cache keeps its entries: a local directory, or object storage through fsspec.
 
 `PaletteCache` (`cache.py`) decides what goes in the cache and checks everything read back; a store only
-keeps named byte strings. An entry is named by its kind (``palettes``, ``blobs``, ``remote``) and a file
+keeps named byte strings. An entry is named by its kind (``palettes``, ``blobs``, ``remote``, ...) and a file
 name, and a store can read one, write one whole and atomically, delete one, mark one as just used, and
 list them with their sizes and times of last use.
 
@@ -29,8 +29,9 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = ["CacheError", "CacheStore", "LocalStore", "StoredEntry", "is_store_url", "open_store"]
 
-#: The folders of the cache, one per kind of entry (derivatives: scaled copies of images written into sites).
-KINDS = ("palettes", "blobs", "remote", "derivatives")
+#: The folders of the cache, one per kind of entry (derivatives: scaled copies of images written into sites;
+#: files: the hashes of local image files by their status, see `file_memo`).
+KINDS = ("palettes", "blobs", "remote", "derivatives", "files")
 
 #: Temporary files older than this are leftovers of a killed writer.
 STALE_TEMPORARY = 3600.0

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .cache import PaletteCache, RemoteRecord, content_hash, is_cacheable
 from .fetch import FetchError, FetchSettings, fetch, make_session
@@ -25,10 +25,19 @@ from .urls import redact_url
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["JSON_ACCEPT", "CachedFetcher", "parse_json"]
+__all__ = ["JSON_ACCEPT", "CachedFetcher", "Fetched", "parse_json"]
 
 #: Sent when a IIIF document is expected, for servers that negotiate between JSON-LD and HTML.
 JSON_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
+
+
+class Fetched(NamedTuple):
+    """The bytes of a URL, their content type, and their sha256 when known without hashing them again (a
+    cached copy, checked against its hash when read, or bytes just stored)."""
+
+    data: bytes
+    content_type: str | None
+    digest: str | None = None
 
 
 class CachedFetcher:
@@ -68,6 +77,11 @@ class CachedFetcher:
     ) -> tuple[bytes, str | None]:
         """Bytes and content type of ``url``, noting on ``result`` when they were checked; raises
         `SourceFailure`. ``deadline`` is a `time.monotonic` instant."""
+        fetched = self.fetch(url, result, deadline, accept)
+        return fetched.data, fetched.content_type
+
+    def fetch(self, url: str, result: PaletteResult, deadline: float, accept: str | None = None) -> Fetched:
+        """As `get`, with the bytes' hash when it is known already (see `Fetched`)."""
         # One thread per URL at a time: a manifest shared by many canvases is fetched once, then cached.
         with self._url_lock(url):
             return self._get_locked(url, result, deadline, accept)
@@ -84,9 +98,7 @@ class CachedFetcher:
         for session in sessions:
             session.close()
 
-    def _get_locked(
-        self, url: str, result: PaletteResult, deadline: float, accept: str | None
-    ) -> tuple[bytes, str | None]:
+    def _get_locked(self, url: str, result: PaletteResult, deadline: float, accept: str | None) -> Fetched:
         record = self.cache.get_remote(url)
         cached = self.cache.get_blob(record.blob) if record else None
         now = self.clock()
@@ -94,7 +106,7 @@ class CachedFetcher:
             # A URL that already failed in this build: its cached copy, reported (as stale) once.
             if self.offline or url in self._fetch_failures or now - record.checked_at < self.remote_ttl:
                 note_checked(result, record.checked_at)
-                return cached, record.content_type
+                return Fetched(cached, record.content_type, record.blob)
         elif self.offline:
             raise SourceFailure(
                 "offline", f"offline build and no cached copy of {redact_url(url)}; build once online first"
@@ -133,14 +145,15 @@ class CachedFetcher:
                     )
                 )
                 note_checked(result, record.checked_at)
-                return cached, record.content_type
+                return Fetched(cached, record.content_type, record.blob)
             raise SourceFailure("fetch", str(exc)) from None
         if response.status == 304 and record and cached is not None:
             refreshed = _replace_checked(record, now, response.etag, response.last_modified)
             self._store(lambda: self.cache.put_remote(refreshed))
             note_checked(result, now)
-            return cached, record.content_type
+            return Fetched(cached, record.content_type, record.blob)
         data = response.content or b""
+        digest = None
         if is_cacheable(data):  # an error page or a non-image body is used once, never stored
             digest = content_hash(data)
             self._store(lambda: self.cache.put_blob(data))
@@ -157,7 +170,7 @@ class CachedFetcher:
                 )
             )
         note_checked(result, now)
-        return data, response.content_type
+        return Fetched(data, response.content_type, digest)
 
     def _get_session(self) -> requests.Session:
         # One session per thread: connections are reused by the thread that opened them.

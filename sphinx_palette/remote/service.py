@@ -10,6 +10,7 @@ The request and result types live in `remote.service_model`, the cached fetching
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from .cache import CacheError, PaletteCache, content_hash, palette_key
 from .cached_fetch import CachedFetcher, parse_json
 from .compute import Computed, ComputeTask, Prepared, compute, region_notices
 from .fetch import FetchSettings
+from .file_memo import ImageFacts
 from .politeness import HostGate
 from .service_model import PaletteRequest, PaletteResult, SourceFailure
 from .urls import is_url, redact_url, url_problem
@@ -136,15 +138,32 @@ class PaletteService:
         return self.prepare_file(where, request)
 
     def prepare_file(self, path: str | Path, request: PaletteRequest) -> Prepared:
-        """First stage for a local image file: read it, look its palette up in the cache."""
+        """First stage for a local image file: its palette from the cache, else its bytes.
+
+        A file the cache has read before and that is unchanged since (`PaletteCache.file_facts`: same size,
+        times, inode and device) is not read again when its palette is cached.
+        """
+        if request.region is None:
+            known = self.cache.file_facts(path)
+            if known is not None:
+                cached = self.cache.get_palette(_palette_key(known.digest, request, None))
+                if cached is not None:
+                    result = PaletteResult(cached, "cache", width=known.width, height=known.height)
+                    return Prepared(result)
         try:
+            before = os.stat(path)
             data = Path(path).read_bytes()
+            after = os.stat(path)
         except FileNotFoundError:
             return Prepared(_failed("source", f"image file not found: {request.source}"))
         except OSError as exc:
             message = f"cannot read image file {request.source}: {exc.strerror or exc}"
             return Prepared(_failed("source", message))
-        return self.prepare_bytes(data, request)
+        facts = ImageFacts(content_hash(data), *(image_dimensions(data) or (None, None)))
+        self._store(lambda: self.cache.remember_file(path, before, after, facts))
+        result = PaletteResult()
+        result.notices.extend(_region_notices(request.region, data))
+        return self._task(data, request, request.region, result, None, facts)
 
     def prepare_url(self, url: str, request: PaletteRequest) -> Prepared:
         """First stage for a URL: the cache within the TTL, else a (conditional) fetch; IIIF resolved."""
@@ -219,7 +238,7 @@ class PaletteService:
         self.fetcher.close()
 
     def _resolve(self, url: str, request: PaletteRequest, result: PaletteResult, deadline: float) -> Prepared:
-        data, content_type = self.fetcher.get(url, result, deadline)
+        data, content_type, digest = self.fetcher.fetch(url, result, deadline)
         region = request.region
         image_url = url
         full_size: tuple[int, int] | None = None
@@ -249,11 +268,13 @@ class PaletteService:
             # A scaled-down derivative needs the region as the resolver restated it (fractions, not pixels).
             region = None if resolved.region_done else resolved.crop
             full_size = resolved.full_size
-            data, content_type = self.fetcher.get(image_url, result, deadline)
+            data, content_type, digest = self.fetcher.fetch(image_url, result, deadline)
         result.image_url = redact_url(image_url)
         # The region is measured on the full image a IIIF service describes, else on the image as shown.
         result.notices.extend(_region_notices(request.region, data, full_size))
-        return self._task(data, request, region, result, content_type)
+        # A cached copy was checked against its hash when read: it is not hashed a second time.
+        facts = None if digest is None else ImageFacts(digest, *(image_dimensions(data) or (None, None)))
+        return self._task(data, request, region, result, content_type, facts)
 
     def _task(
         self,
@@ -262,17 +283,14 @@ class PaletteService:
         region: Region | None,
         result: PaletteResult,
         content_type: str | None,
+        facts: ImageFacts | None = None,
     ) -> Prepared:
-        """The palette from the cache (a finished result), or what to compute it from."""
-        parameters = {
-            "colors": request.colors,
-            "sort": request.sort,
-            "seed": request.seed,
-            "emphasis": request.emphasis,
-            "region": None if region is None else str(region),
-        }
-        key = palette_key(content_hash(data), parameters)
-        result.width, result.height = image_dimensions(data) or (None, None)
+        """The palette from the cache (a finished result), or what to compute it from; ``facts`` are the
+        hash and size of ``data`` when the caller has them already."""
+        if facts is None:
+            facts = ImageFacts(content_hash(data), *(image_dimensions(data) or (None, None)))
+        key = _palette_key(facts.digest, request, region)
+        result.width, result.height = facts.width, facts.height
         cached = self.cache.get_palette(key)
         if cached is not None:
             result.palette, result.origin = cached, "cache"
@@ -296,6 +314,18 @@ class PaletteService:
             write()
         except CacheError as exc:
             self.cache_error = self.cache_error or str(exc)
+
+
+def _palette_key(digest: str, request: PaletteRequest, region: Region | None) -> str:
+    """The cache key of ``request``'s palette of the image hashing to ``digest``, cut to ``region``."""
+    parameters = {
+        "colors": request.colors,
+        "sort": request.sort,
+        "seed": request.seed,
+        "emphasis": request.emphasis,
+        "region": None if region is None else str(region),
+    }
+    return palette_key(digest, parameters)
 
 
 def _failed(subtype: str, message: str) -> PaletteResult:
