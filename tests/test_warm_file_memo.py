@@ -14,7 +14,7 @@ import zlib
 import pytest
 
 from sphinx_palette.remote import file_memo, service
-from sphinx_palette.remote.cache import PaletteCache
+from sphinx_palette.remote.cache import CacheError, PaletteCache
 from sphinx_palette.remote.fetch import FetchSettings
 from sphinx_palette.remote.service import PaletteRequest, PaletteService
 
@@ -140,6 +140,25 @@ def test_a_file_changing_while_read_is_not_remembered(tmp_path):
     assert file_memo.record_of(str(image), before, image.stat(), facts, now=later) is None
 
 
+def test_a_cache_that_cannot_remember_files_says_nothing(tmp_path, reads, quick, monkeypatch):
+    # Remembering only saves a read: a cache whose palettes can be read but that takes no new entries (a
+    # shared one mounted read-only) must not make a warm build warn.
+    image = tmp_path / "red.png"
+    image.write_bytes(png([RED]))
+    quick()
+    make_service(tmp_path).from_file(image, request_for(image))
+    (tmp_path / "cache" / "files").rename(tmp_path / "elsewhere")
+
+    def refuse(self, kind, name, data):
+        raise CacheError("cannot write to the palette cache: read-only file system")
+
+    monkeypatch.setattr(type(PaletteCache(tmp_path).store), "write", refuse)
+    warm = make_service(tmp_path)
+    result = warm.from_file(image, request_for(image))
+    assert (result.origin, top_hex(result), warm.cache_error) == ("cache", "#c81e1e", None)
+    assert reads == [str(image)] * 2
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -176,3 +195,30 @@ def test_a_cached_remote_image_is_hashed_once(tmp_path, http_server, monkeypatch
     assert (warm.origin, top_hex(warm), warm.width, warm.height) == ("cache", "#c81e1e", 64, 64)
     assert hashed == []  # the cached copy was checked against its hash when read, and only then
     assert len(http_server.requests) == 1
+
+
+def test_a_warm_sphinx_build_reads_no_image_and_sees_a_changed_one(make_app, tmp_path, reads, quick):
+    red, blue = same_size(png([RED]), png([BLUE]))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["sphinx_palette"]\n', encoding="utf-8")
+    (src / "index.rst").write_text("Page\n====\n\n.. palette:: a.png\n   :colors: 2\n", encoding="utf-8")
+    image = src / "a.png"
+    image.write_bytes(red)
+    quick()
+    cache = str(tmp_path / "cache")
+
+    def build() -> str:
+        app = make_app("html", srcdir=src, confoverrides={"palette_cache_dir": cache}, freshenv=True)
+        app.build(force_all=True)
+        return (app.outdir / "index.html").read_text(encoding="utf-8")
+
+    cold = build()
+    assert "#c81e1e" in cold and reads.count(str(image)) == 1
+    assert build() == cold and reads.count(str(image)) == 1  # warm: from the cache, the image not read
+
+    before = image.stat()
+    image.write_bytes(blue)
+    os.utime(image, ns=(before.st_atime_ns, before.st_mtime_ns))
+    changed = build()
+    assert "#1e1ec8" in changed and "#c81e1e" not in changed and reads.count(str(image)) == 2

@@ -23,6 +23,7 @@ time is when it was written). Nothing here knows about Sphinx.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -34,7 +35,7 @@ from pathlib import Path
 from ..engine import ENGINE_VERSION, Palette
 from ..engine.decode_header import image_dimensions
 from .cache_store import KINDS, STALE_TEMPORARY, CacheError, CacheStore, LocalStore, StoredEntry, open_store
-from .file_memo import ImageFacts, facts_from_record, memo_name, record_of
+from .file_memo import REMEMBERS_FILES, ImageFacts, facts_from_record, memo_name, record_of
 from .records import RemoteRecord, is_digest, palette_from_record, remote_from_record
 from .urls import redact_url
 
@@ -192,8 +193,8 @@ class PaletteCache:
     def file_facts(self, path: str | os.PathLike[str]) -> ImageFacts | None:
         """The hash and pixel size of the local file at ``path`` as last read, if its status (size, times,
         inode, device) is still the one it was read with; ``None`` otherwise, and for a cache in object
-        storage."""
-        if not isinstance(self.store, LocalStore):
+        storage and on Windows (see `file_memo`)."""
+        if not REMEMBERS_FILES or not isinstance(self.store, LocalStore):
             return None
         where = os.path.abspath(path)
         try:
@@ -210,13 +211,18 @@ class PaletteCache:
         self, path: str | os.PathLike[str], before: os.stat_result, after: os.stat_result, facts: ImageFacts
     ) -> None:
         """Remember ``facts`` of the file at ``path``, read between the stats ``before`` and ``after``,
-        unless it changed meanwhile or too recently (`file_memo.record_of`); only in a local directory."""
-        if not isinstance(self.store, LocalStore):
+        unless it changed meanwhile or too recently (`file_memo.record_of`); only in a local directory.
+
+        Never raises: remembering only saves reading the file next time, and a cache that can be read but
+        not written (a shared one mounted read-only, say) must not make a warm build warn.
+        """
+        if not REMEMBERS_FILES or not isinstance(self.store, LocalStore):
             return
         where = os.path.abspath(path)
         record = record_of(where, before, after, facts)
         if record is not None:
-            self.store.write("files", memo_name(where), _dump(record))
+            with contextlib.suppress(CacheError):
+                self.store.write("files", memo_name(where), _dump(record))
 
     # size
     def entries(self) -> list[StoredEntry]:

@@ -9,7 +9,9 @@ any difference in one of those means the file is read and hashed again.
 A change is never missed:
 
 * **content**: writing a file changes its status-change time (``ctime``), which no program can set back
-  (``touch -d``, ``cp -p`` or ``rsync -t`` restore the modification time, not that one);
+  (``touch -d``, ``cp -p`` or ``rsync -t`` restore the modification time, not that one). On Windows, where
+  ``st_ctime`` is the creation time, a rewrite of the same size that also restores the modification time
+  would go unseen, so files are not remembered there (`REMEMBERS_FILES`);
 * **replacement**: a file moved or copied into place has another inode or device;
 * **changes within the clock's resolution** ("racily clean" files, in git's words): a file written twice in
   the same tick of the file system's clock keeps its times. An entry is therefore written only for a file
@@ -28,17 +30,29 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from .records import is_digest
 
-__all__ = ["RACY_SECONDS", "ImageFacts", "facts_from_record", "file_status", "memo_name", "record_of"]
+__all__ = [
+    "RACY_SECONDS",
+    "REMEMBERS_FILES",
+    "ImageFacts",
+    "facts_from_record",
+    "file_status",
+    "memo_name",
+    "record_of",
+]
 
 #: A file modified less than this long before it was read is not remembered (see the module's docstring).
 #: Two seconds also covers file systems with a coarse clock (FAT keeps modification times to 2 s).
 RACY_SECONDS = 2.0
+
+#: Whether files are remembered here: not on Windows, whose ``st_ctime`` is no status-change time.
+REMEMBERS_FILES = sys.platform != "win32"
 
 #: The fields of a file's status that must all be the same for an entry to hold.
 _STATUS_FIELDS = ("size", "mtime_ns", "ctime_ns", "inode", "device")

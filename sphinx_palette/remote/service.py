@@ -160,7 +160,7 @@ class PaletteService:
             message = f"cannot read image file {request.source}: {exc.strerror or exc}"
             return Prepared(_failed("source", message))
         facts = ImageFacts(content_hash(data), *(image_dimensions(data) or (None, None)))
-        self._store(lambda: self.cache.remember_file(path, before, after, facts))
+        self.cache.remember_file(path, before, after, facts)
         result = PaletteResult()
         result.notices.extend(_region_notices(request.region, data))
         return self._task(data, request, request.region, result, None, facts)
