@@ -13,11 +13,8 @@ colour shows (within a few degrees, fading out to a full miss at ``_MISS_DEGREES
 the salience of the most salient accent that no chosen colour shows (see ``accents.py``). Lin & Hanrahan
 (CHI 2013) model people's colour themes with similar coverage and saliency terms.
 
-``balanced`` keeps a coverage budget: after the greedy choice and swaps, the swatches that show accents
-stay, and the others must cover the image within `_COVERAGE_BUDGET` of the best coverage those others could
-give (a greedy choice and swaps of candidates for coverage alone); while over it, swaps of the others are
-charged for the excess, and so is the polish. Showing an accent may cost coverage; showing a vivid hue more
-precisely than the accent rule asks may cost only a little. The ``coverage`` emphasis
+``balanced`` keeps a coverage budget (``budget.py``): the swatches there for an accent or a hue stay, and
+the others may cover the image only a little worse than they could. The ``coverage`` emphasis
 is plain k-means instead (`cluster`); ``vivid`` weighs the hue miss more and also favours saturated colours
 for the swatches of the areas.
 """
@@ -28,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import accents
+from . import accents, budget
 
 #: Oklch chroma from which a pixel counts as vivid (the eye reads it as a colour, not a tinted grey).
 _VIVID_CHROMA = 0.05
@@ -53,18 +50,11 @@ _SWAP_PASSES = 1
 _POLISH_STEPS = 2
 #: Chroma above which the ``vivid`` bonus stops growing.
 _BONUS_CHROMA = 0.25
-#: In ``balanced``, the swatches that show no accent may cover the image (mean Oklab distance of the points
-#: to their nearest centre) at most this fraction worse than the best that as many candidates could, the
-#: accents' swatches kept: showing an accent may cost coverage, showing other vivid hues only this much.
-_COVERAGE_BUDGET = 0.06
-#: Weight of the coverage spent beyond the budget: large enough to outweigh any hue or accent term, so the
-#: swaps and the polish go back within the budget wherever one pass of them can.
-_OVERSPEND_WEIGHT = 100.0
 
 #: (accent weight, salience weight, chroma bonus, coverage budget) per emphasis: the weights of the vivid
 #: pixels' misses and of the most salient accent missed (see `accents`) against coverage, and how much
 #: coverage the accents may cost (``vivid``: no limit).
-_TERMS = {"balanced": (3.0, 1.0, 0.0, _COVERAGE_BUDGET), "vivid": (12.0, 1.0, 0.15, np.inf)}
+_TERMS = {"balanced": (3.0, 1.0, 0.0, budget.COVERAGE_BUDGET), "vivid": (12.0, 1.0, 0.15, np.inf)}
 
 
 @dataclass(frozen=True)
@@ -83,7 +73,7 @@ class _Problem:
     salience: np.ndarray
     accent_weight: float
     chroma_bonus: float
-    #: Mean distance (the coverage term) beyond which the objective charges `_OVERSPEND_WEIGHT` per unit.
+    #: Mean distance (the coverage term) beyond which each unit costs `budget.OVERSPEND_WEIGHT` more.
     coverage_limit: float = np.inf
 
     def distances(self, centres: np.ndarray) -> np.ndarray:
@@ -125,7 +115,7 @@ class _Problem:
         coverage = self.share @ nearest
         cost = coverage + self.accent_weight * (self.salience @ missed[:vivid])
         if self.coverage_limit < np.inf:
-            cost = cost + _OVERSPEND_WEIGHT * np.maximum(coverage - self.coverage_limit, 0.0)
+            cost = cost + budget.OVERSPEND_WEIGHT * np.maximum(coverage - self.coverage_limit, 0.0)
         if len(self.accent_salience):
             # Only the most salient accent left out counts: an image with many accent hues cannot show
             # them all in a few swatches, and each one more matters less than the first.
@@ -140,10 +130,10 @@ def choose_centres(lab: np.ndarray, weights: np.ndarray, colors: int, emphasis: 
     ``emphasis`` is ``"balanced"`` or ``"vivid"``. Deterministic for a given ``seed`` (that of the
     candidates' k-means++ seeding); ties go to the lowest candidate index.
     """
-    accent_weight, salience_weight, chroma_bonus, budget = _TERMS[emphasis]
+    accent_weight, salience_weight, chroma_bonus, allowance = _TERMS[emphasis]
     share = weights / weights.sum()
     chroma = np.hypot(lab[:, 1], lab[:, 2])
-    direction, reach, salience = _vivid_groups(lab, share, chroma)
+    direction, reach, salience, vivid_share = _vivid_groups(lab, share, chroma)
     accent_colours, accent_salience = accents.accent_colours(lab, share)
     problem = _Problem(
         lab=lab,
@@ -168,53 +158,29 @@ def choose_centres(lab: np.ndarray, weights: np.ndarray, colors: int, emphasis: 
     )
     chosen = _greedy(problem, distance, miss, bonus, colors)
     chosen = _swap(problem, distance, miss, bonus, chosen)
-    if budget < np.inf:
-        holders = _accent_holders(miss[len(problem.salience) :], chosen)
-        limit = (1.0 + budget) * _best_coverage(share, distance, holders, colors)
+    if allowance < np.inf:
+        chroma_of = np.hypot(candidates[chosen, 1], candidates[chosen, 2])
+        hues = np.where(
+            (chroma_of >= _SWATCH_CHROMA)[:, None],
+            candidates[chosen, 1:] / np.maximum(chroma_of, 1e-12)[:, None],
+            0.0,
+        )
+        holders = budget.kept_swatches(miss, len(salience), vivid_share, chosen, hues, _COS_MISS)
+        limit = (1.0 + allowance) * budget.best_coverage(share, distance, holders, colors)
         if float(share @ distance[:, chosen].min(axis=1)) > limit:
-            # Only the swatches of the areas move: the accents' own stay.
+            # Only the swatches of the areas move: those kept for accents and hues stay.
             problem = replace(problem, coverage_limit=limit)
             movable = [position for position, index in enumerate(chosen) if index not in holders]
             chosen = _swap(problem, distance, miss, bonus, chosen, movable)
     return _polish(problem, candidates[np.sort(chosen)])
 
 
-def _accent_holders(accent_miss: np.ndarray, chosen: list[int]) -> list[int]:
-    """The chosen candidates that show an accent at least in part (for each accent, the one showing it
-    best): the swatches that are there for the accents, not for the areas."""
-    if not len(accent_miss):
-        return []
-    columns = accent_miss[:, chosen]
-    best = columns.argmin(axis=1)
-    shown = columns[np.arange(len(columns)), best] < 1.0
-    return sorted({chosen[int(index)] for index in best[shown]})
-
-
-def _best_coverage(share: np.ndarray, distance: np.ndarray, fixed: list[int], colors: int) -> float:
-    """The least mean distance of the points to ``colors`` candidates (columns of ``distance``), ``fixed``
-    among them, that a greedy choice of the others and one pass of swaps over them find: the coverage of a
-    palette that shows those accents and spends its other swatches on the areas alone."""
-    fixed = fixed[:colors]
-    base = distance[:, fixed].min(axis=1) if fixed else np.full(len(distance), np.inf)
-    free: list[int] = []
-    nearest = base
-    for position in range(2 * (colors - len(fixed))):
-        if position >= colors - len(fixed):  # the swap pass: take each choice out and put the best back
-            free.pop(0)
-            nearest = np.minimum(base, distance[:, free].min(axis=1)) if free else base
-        cost = share @ np.minimum(nearest[:, None], distance)
-        cost[fixed + free] = np.inf
-        best = int(np.argmin(cost))
-        free.append(best)
-        nearest = np.minimum(nearest, distance[:, best])
-    return float(share @ nearest)
-
-
 def _vivid_groups(
     lab: np.ndarray, share: np.ndarray, chroma: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The vivid points pooled by hue (2° steps) and chroma (0.01 steps), which is all the hue miss reads
-    of them: per group its hue's unit vector, its ``vivid_reach`` and its salience (share × chroma)."""
+    of them: per group its hue's unit vector, its ``vivid_reach``, its salience (share × chroma) and its
+    share."""
     vivid = np.flatnonzero(chroma >= _VIVID_CHROMA)
     hue = np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])) % 360.0
     key = (hue // _GROUP_DEGREES).astype(np.int64) * 1024 + (chroma[vivid] // _GROUP_CHROMA).astype(np.int64)
@@ -227,7 +193,8 @@ def _vivid_groups(
     b = np.bincount(group, weights=salience * lab[vivid, 2] / chroma[vivid], minlength=count)
     direction = np.stack([a, b], axis=1) / np.maximum(np.hypot(a, b), 1e-12)[:, None]
     mean_chroma = np.bincount(group, weights=salience * chroma[vivid], minlength=count) / total
-    return direction, 1.0 / (_CHROMA_SHOWN * mean_chroma), total
+    shares = np.bincount(group, weights=share[vivid], minlength=count)
+    return direction, 1.0 / (_CHROMA_SHOWN * mean_chroma), total, shares
 
 
 def _candidates(lab: np.ndarray, share: np.ndarray, count: int, seed: int) -> np.ndarray:
