@@ -294,9 +294,14 @@ def time_method(method: Method, data: bytes, k: int, repeat: int) -> tuple[float
 
 
 def run(
-    files: Sequence[Path], colors: Sequence[int], repeat: int, methods: dict[str, Method]
+    files: Sequence[Path],
+    colors: Sequence[int],
+    repeat: int,
+    methods: dict[str, Method],
+    managed: bool = True,
 ) -> dict[int, dict[str, Result]]:
-    """Time every method on every image at every colour count and score its palettes."""
+    """Time every method on every image at every colour count and score its palettes (against the
+    colour-managed image, or with ``managed=False`` against OpenCV's decode as it is)."""
     results = {k: {name: Result() for name in methods} for k in colors}
     first = files[0].read_bytes()
     for method in methods.values():
@@ -305,7 +310,9 @@ def run(
     for index, path in enumerate(files, 1):
         data = path.read_bytes()
         # The reference is the full-resolution decode, never one of the methods' downscaled ones.
-        reference = ImageColours(reference_rgb(data))
+        reference = ImageColours(
+            reference_rgb(data) if managed else cv2.cvtColor(_decode_bgr(data), cv2.COLOR_BGR2RGB)
+        )
         for k in colors:
             for name, method in methods.items():
                 seconds, palette = time_method(method, data, k, repeat)
@@ -398,6 +405,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="use only the first N images (sorted by name)")
     parser.add_argument("--markdown", action="store_true", help="print Markdown for the docs")
     parser.add_argument(
+        "--unmanaged-reference",
+        action="store_true",
+        help="score against OpenCV's decode as it is, ignoring embedded ICC profiles (as runs before "
+        "engine version 11 did)",
+    )
+    parser.add_argument(
         "--methods", nargs="+", choices=list(METHODS), help=f"methods to run ({BASELINE} is always run)"
     )
     parser.add_argument(
@@ -438,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, method in METHODS.items()
         if name == BASELINE or name in (args.methods or METHODS)
     }
-    results = run(files, args.colors, args.repeat, chosen)
+    results = run(files, args.colors, args.repeat, chosen, managed=not args.unmanaged_reference)
     tuned = set()
     if args.tuned:
         lines = args.tuned.read_text(encoding="utf-8").splitlines()

@@ -89,3 +89,18 @@ def test_sample_photos_name_what_is_missing(monkeypatch):
     monkeypatch.setattr(bench, "SAMPLE_PHOTOS", (("sklearn", "datasets/images", ("nothing.jpg",)),))
     with pytest.raises(FileNotFoundError, match=r"nothing\.jpg is missing"):
         bench.sample_photos()
+
+
+def test_an_unmanaged_run_scores_against_the_raw_numbers(tmp_path):
+    # The rocket case: an Adobe RGB image; the raw reference favours a palette of the raw numbers.
+    rgb = _blocks()
+    path = tmp_path / "tagged.png"
+    path.write_bytes(_encoded(rgb, "PNG", icc_profile=rgb_profile("adobe-rgb")))
+
+    def raw_palette(data: bytes, k: int) -> np.ndarray:
+        return np.unique(rgb.reshape(-1, 3), axis=0)
+
+    methods = {bench.BASELINE: raw_palette}
+    managed = bench.run([path], [4], 1, methods)[4][bench.BASELINE].delta_e[0]
+    unmanaged = bench.run([path], [4], 1, methods, managed=False)[4][bench.BASELINE].delta_e[0]
+    assert unmanaged < 1e-3 < managed
