@@ -1,14 +1,15 @@
 """Build-scale benchmark: a generated site of N pages, each with one palette, built the ways a site is built.
 
 Prints, in one run, the wall time of the same site built without palettes, then cold (empty cache, no
-environment), warm (``-E``: every page read again, every palette from the cache) and revalidating (``-E``
-with ``palette_remote_ttl = 0``: every remote image asked again, every answer a 304), at ``-j 1`` and
-``-j 2``; for remote images, the requests the server saw and the most it was answering at once; the peak
-memory of the whole process tree (the ``sphinx-build`` process, its ``-j`` readers and writers and its
-compute workers: resident set sizes summed, sampled every 50 ms); and the cost per page of a warm build over
-the no-palette build. Remote images come from a local server that waits ``--latency`` seconds before each
-answer; local images are copies of the CQ100 set. Every image is made unique (a PNG text chunk holding its
-number), so no palette is shared between pages.
+environment), warm (``-E``: every page read again, every palette from the cache) and revalidating (``-E`` with
+``palette_remote_ttl = 0``: every remote image asked again, every answer a 304), at ``-j 1`` and ``-j 2``; for
+remote images, the requests the server saw and the most it was answering at once; the peak memory of the whole
+process tree (the ``sphinx-build`` process, its ``-j`` readers and writers and its compute workers: resident
+set sizes summed, sampled every 50 ms); and the cost per page of a warm build over the no-palette build, in
+wall time and in CPU time (the user and system time of the build's processes, shown beside the wall time
+because the machine's load moves the latter by seconds between runs). Remote images come from a local server
+that waits ``--latency`` seconds before each answer; local images are copies of the CQ100 set. Every image is
+made unique (a PNG text chunk holding its number), so no palette is shared between pages.
 
     python benchmarks/build_scale.py --pages 200 --latency 0.1 --source remote
     python benchmarks/build_scale.py --pages 200 --source local
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import struct
 import subprocess
@@ -190,19 +192,29 @@ def write_site(folder: Path, pages: int, sources: list[str], palettes: bool, sid
         (folder / f"{name}.rst").write_text(f"{name}\n{'=' * len(name)}\n\n{body}", encoding="utf-8")
 
 
-def build(srcdir: Path, outdir: Path, jobs: int, extra: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """One ``sphinx-build`` run: its wall time in seconds and the peak memory of its process tree in MiB."""
+def build(
+    srcdir: Path, outdir: Path, jobs: int, extra: list[str], env: dict[str, str]
+) -> tuple[float, float, int]:
+    """One ``sphinx-build`` run: its wall time and CPU time in seconds, and the peak memory of its process
+    tree in MiB.
+
+    The CPU time is the user and system time of the build and of every process it waited for (its ``-j``
+    processes and compute workers), not of this script (nor of its image server).
+    """
     command = [sys.executable, "-m", "sphinx", "-q", "-b", "html", "-j", str(jobs)]
     command += ["-d", str(outdir / ".doctrees"), *extra, str(srcdir), str(outdir)]
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env)
     memory = TreeMemory(process.pid)
     status = process.wait()
     elapsed = time.perf_counter() - started
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (now.ru_utime - used.ru_utime) + (now.ru_stime - used.ru_stime)
     peak = memory.stop()
     if status != 0:
         raise SystemExit(f"build failed ({status}): {' '.join(command)}")
-    return elapsed, peak
+    return elapsed, cpu, peak
 
 
 def main() -> None:
@@ -242,7 +254,8 @@ def main() -> None:
             + (f", {args.latency:g} s latency" if server else "")
             + f"; fastest of {args.repeat} run(s) each"
         )
-        print(f"{'build':<14} {'-j':>3} {'seconds':>8} {'tree MiB':>9} {'requests':>9} {'at once':>8}")
+        heading = f"{'build':<14} {'-j':>3} {'seconds':>8} {'CPU s':>8}"
+        print(f"{heading} {'tree MiB':>9} {'requests':>9} {'at once':>8}")
         # In rounds, one build of each kind per round: a burst of load on the machine hits every kind alike.
         runs: dict[tuple[str, int], list[Run]] = {}
         for _ in range(max(1, args.repeat)):
@@ -250,20 +263,24 @@ def main() -> None:
                 for kind in (kind for kind in BUILDS if kind in args.builds):
                     runs.setdefault((kind, jobs), []).append(bench.run(kind, jobs))
         times: dict[tuple[str, int], float] = {}
+        cpus: dict[tuple[str, int], float] = {}
         for (kind, jobs), done in runs.items():
             seconds = min(r.seconds for r in done)
             times[kind, jobs] = seconds
+            cpus[kind, jobs] = min(r.cpu for r in done)
             peak = max(r.peak for r in done)
             seen = ""
             if server is not None and kind != "plain":
                 seen = f"{done[-1].requests:>9} {max(r.at_once for r in done):>8}"
             shown = "no palette" if kind == "plain" else kind
-            print(f"{shown:<14} {jobs:>3} {seconds:>8.2f} {peak:>9} {seen}")
+            print(f"{shown:<14} {jobs:>3} {seconds:>8.2f} {cpus[kind, jobs]:>8.2f} {peak:>9} {seen}")
         for jobs in args.jobs:
             if ("plain", jobs) in times and ("warm", jobs) in times:
                 cost = (times["warm", jobs] - times["plain", jobs]) / args.pages * 1000
+                cpu = (cpus["warm", jobs] - cpus["plain", jobs]) / args.pages * 1000
                 print(
-                    f"warm build, -j {jobs}: {cost:+.2f} ms a page over the no-palette build (bound: < 5 ms)"
+                    f"warm build, -j {jobs}: {cost:+.2f} ms a page over the no-palette build "
+                    f"(bound: < 5 ms); CPU time {cpu:+.2f} ms a page"
                 )
         _print_bounds(args, times)
     finally:
@@ -277,9 +294,10 @@ def main() -> None:
 
 @dataclass(frozen=True)
 class Run:
-    """One timed build: wall seconds, peak MiB of the process tree, requests seen, most at once."""
+    """One timed build: wall and CPU seconds, peak MiB of the process tree, requests seen, most at once."""
 
     seconds: float
+    cpu: float
     peak: int
     requests: int
     at_once: int
@@ -316,10 +334,10 @@ class Bench:
     def _timed(self, srcdir: Path, out: Path, jobs: int, extra: list[str]) -> Run:
         if self.server is not None:
             self.server.reset()
-        seconds, peak = build(srcdir, out, jobs, extra, self.env)
+        seconds, cpu, peak = build(srcdir, out, jobs, extra, self.env)
         if self.server is None:
-            return Run(seconds, peak, 0, 0)
-        return Run(seconds, peak, self.server.requests, self.server.peak)
+            return Run(seconds, cpu, peak, 0, 0)
+        return Run(seconds, cpu, peak, self.server.requests, self.server.peak)
 
 
 def _write_into(folder: Path, pages: int, sources: list[str], sidebar: bool) -> None:

@@ -121,10 +121,19 @@ def relative_luminance(rgb: tuple[int, int, int]) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-@functools.lru_cache(maxsize=256)
-def _linear_channel(value: int) -> float:
+def _decode_channel(value: int) -> float:
     srgb = value / 255.0
     return srgb / 12.92 if srgb <= 0.04045 else ((srgb + 0.055) / 1.055) ** 2.4
+
+
+#: Linear light of every 8-bit channel value. A tuple of floats and the plain dictionaries below hold no
+#: object the garbage collector tracks: a build's every full collection walks what caches like
+#: ``functools.lru_cache`` keep (four objects an entry).
+_LINEAR = tuple(_decode_channel(value) for value in range(256))
+
+
+def _linear_channel(value: int) -> float:
+    return _LINEAR[value] if 0 <= value <= 255 else _decode_channel(value)
 
 
 def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
@@ -133,12 +142,26 @@ def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) ->
     return (lighter + 0.05) / (darker + 0.05)
 
 
-@functools.lru_cache(maxsize=4096)
+#: `text_colour_for` by colour, packed as ``0xRRGGBB`` (see `_LINEAR` for why a plain dictionary).
+_INKS: dict[int, str] = {}
+#: Most colours remembered at once (a site shows a few thousand); beyond, the memory starts again.
+_REMEMBERED = 65536
+
+
 def text_colour_for(background: tuple[int, int, int]) -> str:
     """Return ``"#000000"`` or ``"#ffffff"``, whichever contrasts more with ``background``.
 
     One of the two always reaches at least 4.58:1, so hex codes printed on a swatch meet WCAG AA.
     """
-    black = contrast_ratio(background, (0, 0, 0))
-    white = contrast_ratio(background, (255, 255, 255))
-    return "#000000" if black >= white else "#ffffff"
+    r, g, b = (int(c) for c in background)
+    key = (r << 16) | (g << 8) | b if min(r, g, b) >= 0 and max(r, g, b) <= 255 else None
+    ink = None if key is None else _INKS.get(key)
+    if ink is None:
+        black = contrast_ratio(background, (0, 0, 0))
+        white = contrast_ratio(background, (255, 255, 255))
+        ink = "#000000" if black >= white else "#ffffff"
+        if key is not None:
+            if len(_INKS) >= _REMEMBERED:
+                _INKS.clear()
+            _INKS[key] = ink
+    return ink

@@ -432,10 +432,18 @@ def _names_by_family_arrays() -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
 
 def describe(rgb: Sequence[int]) -> ColourName:
     """Return the nearest CSS name and the hue family of ``rgb`` together."""
-    return _describe(_check_rgb(rgb))
-
-
-@functools.lru_cache(maxsize=4096)
-def _describe(rgb: tuple[int, int, int]) -> ColourName:
+    key = _check_rgb(rgb)
+    packed = (key[0] << 16) | (key[1] << 8) | key[2]
     # A site names each swatch several times (page, index, palettes.json); each colour is worked out once.
-    return ColourName(name=nearest_css_name(rgb), family=hue_family(rgb))
+    # A plain dictionary of strings: nothing in it for the garbage collector to walk (see `colour._LINEAR`).
+    found = _DESCRIBED.get(packed)
+    if found is None:
+        if len(_DESCRIBED) >= _REMEMBERED:
+            _DESCRIBED.clear()
+        found = _DESCRIBED[packed] = (nearest_css_name(key), hue_family(key))
+    return ColourName(*found)
+
+
+_DESCRIBED: dict[int, tuple[str, str]] = {}
+#: Most colours remembered at once (a site shows a few thousand); beyond, the memory starts again.
+_REMEMBERED = 65536

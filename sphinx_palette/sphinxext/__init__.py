@@ -23,7 +23,7 @@ from .service import allow_early, close_service, prepare_service
 STATIC = Path(__file__).parent / "static"
 
 #: Bump when the environment data or the nodes change shape, so old pickled environments are discarded.
-ENV_VERSION = 4
+ENV_VERSION = 5
 
 
 def _title(node: nodes.Node) -> str:

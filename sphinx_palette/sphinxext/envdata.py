@@ -23,7 +23,7 @@ from ..remote.service import PaletteRequest, PaletteService
 ATTRIBUTE = "sphinx_palette_data"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SwatchRecord:
     """One swatch of a palette as the site lists it (index, ``palettes.json``)."""
 
@@ -38,7 +38,7 @@ class SwatchRecord:
         return Swatch(self.rgb, self.share).to_dict()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PaletteRecord:
     """What the site knows of one ``palette`` directive: where it is, where its image came from, its swatches.
 
