@@ -18,7 +18,8 @@ made unique (a PNG text chunk holding its number), so no palette is shared betwe
 ``--builds`` picks some of the builds (the no-palette build is ``plain``; a warm or revalidating build
 without a cold one first builds one, untimed, to fill the cache); ``--repeat`` runs each timed build that
 many times and keeps the fastest (the issue asks for the minimum of 3 for warm builds), in rounds of one
-build of each kind, so that a burst of load on the machine slows every kind alike.
+build of each kind, so that a burst of load on the machine slows every kind alike; for warm builds it also
+prints the median over rounds of the warm build less the no-palette build of the same round.
 
 The issue's bounds are printed next to the figures (cold within no-palette + 2 x (N x latency / 8 + N x
 18 ms / 2), revalidating within no-palette + 5 s, local cold within no-palette + 1.5 x (N x 18 ms / 2),
@@ -31,6 +32,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import struct
 import subprocess
 import sys
@@ -281,6 +283,16 @@ def main() -> None:
                 print(
                     f"warm build, -j {jobs}: {cost:+.2f} ms a page over the no-palette build "
                     f"(bound: < 5 ms); CPU time {cpu:+.2f} ms a page"
+                )
+                # Each round's warm build less the no-palette build just before it: the machine's slow
+                # spells (minutes long) move both alike, where the fastest of each may come from other spells.
+                paired = sorted(
+                    (warm.seconds - plain.seconds) / args.pages * 1000
+                    for plain, warm in zip(runs["plain", jobs], runs["warm", jobs], strict=True)
+                )
+                print(
+                    f"  paired by round: median {statistics.median(paired):+.2f} ms a page "
+                    f"(each round: {', '.join(f'{p:+.2f}' for p in paired)})"
                 )
         _print_bounds(args, times)
     finally:
