@@ -50,6 +50,8 @@ import psutil
 # The shared datasets sit beside the checkout (../shared), as in every clone of this project.
 CQ100 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cq100" / "img"
 BUILDS = ("plain", "cold", "warm", "revalidating")
+#: The warm builds of ``--compare``'s interpreter.
+COMPARED = "warm, compared"
 #: How often the process tree's memory is sampled, in seconds.
 SAMPLE_EVERY = 0.05
 
@@ -195,15 +197,16 @@ def write_site(folder: Path, pages: int, sources: list[str], palettes: bool, sid
 
 
 def build(
-    srcdir: Path, outdir: Path, jobs: int, extra: list[str], env: dict[str, str]
+    srcdir: Path, outdir: Path, jobs: int, extra: list[str], env: dict[str, str], python: str = sys.executable
 ) -> tuple[float, float, int]:
     """One ``sphinx-build`` run: its wall time and CPU time in seconds, and the peak memory of its process
     tree in MiB.
 
     The CPU time is the user and system time of the build and of every process it waited for (its ``-j``
-    processes and compute workers), not of this script (nor of its image server).
+    processes and compute workers), not of this script (nor of its image server). ``python`` is the
+    interpreter that runs it (another one runs another installed version of sphinx-palette).
     """
-    command = [sys.executable, "-m", "sphinx", "-q", "-b", "html", "-j", str(jobs)]
+    command = [python, "-m", "sphinx", "-q", "-b", "html", "-j", str(jobs)]
     command += ["-d", str(outdir / ".doctrees"), *extra, str(srcdir), str(outdir)]
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -234,6 +237,13 @@ def main() -> None:
         "--no-sidebar", action="store_true", help="no sidebar (its site-wide contents are N² work for Sphinx)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated site (path printed)")
+    parser.add_argument(
+        "--compare",
+        metavar="PYTHON",
+        help="an interpreter running another version of sphinx-palette: its warm builds (cache of their own) "
+        "run in the same rounds, and each round's difference from this version's is printed (run from a "
+        "folder holding no sphinx_palette package: `python -m sphinx` looks in the current folder first)",
+    )
     args = parser.parse_args()
 
     originals = [p.read_bytes() for p in sorted(args.images.glob("*.png"))]
@@ -264,6 +274,8 @@ def main() -> None:
             for jobs in args.jobs:
                 for kind in (kind for kind in BUILDS if kind in args.builds):
                     runs.setdefault((kind, jobs), []).append(bench.run(kind, jobs))
+                    if kind == "warm" and args.compare:
+                        runs.setdefault((COMPARED, jobs), []).append(bench.run(kind, jobs, args.compare))
         times: dict[tuple[str, int], float] = {}
         cpus: dict[tuple[str, int], float] = {}
         for (kind, jobs), done in runs.items():
@@ -294,6 +306,8 @@ def main() -> None:
                     f"  paired by round: median {statistics.median(paired):+.2f} ms a page "
                     f"(each round: {', '.join(f'{p:+.2f}' for p in paired)})"
                 )
+            if (COMPARED, jobs) in runs:
+                _print_compared(runs, jobs, args.pages)
         _print_bounds(args, times)
     finally:
         if server is not None:
@@ -322,15 +336,21 @@ class Bench:
         self.work = work
         self.server = server
         self.env = env
+        self.python = sys.executable
 
-    def run(self, kind: str, jobs: int) -> Run:
+    def run(self, kind: str, jobs: int, python: str = sys.executable) -> Run:
         """Time one build of ``kind`` at ``-j jobs``: ``plain`` and ``cold`` from nothing, ``warm`` and
-        ``revalidating`` with ``-E`` over the cache a cold build left (made first if there is none)."""
+        ``revalidating`` with ``-E`` over the cache a cold build left (made first if there is none).
+
+        Another ``python`` (``--compare``) builds into a cache and output of its own.
+        """
+        self.python = python
         if kind == "plain":
             out = self.work / f"plain-out-{jobs}"
             shutil.rmtree(out, ignore_errors=True)
             return self._timed(self.work / "plain", out, jobs, [])
-        cache, out = self.work / f"cache-{jobs}", self.work / f"out-{jobs}"
+        tag = "" if python == sys.executable else "-compared"
+        cache, out = self.work / f"cache{tag}-{jobs}", self.work / f"out{tag}-{jobs}"
         extra = ["-D", f"palette_cache_dir={cache}"]
         if kind == "cold" or not cache.exists():
             shutil.rmtree(cache, ignore_errors=True)
@@ -346,7 +366,7 @@ class Bench:
     def _timed(self, srcdir: Path, out: Path, jobs: int, extra: list[str]) -> Run:
         if self.server is not None:
             self.server.reset()
-        seconds, cpu, peak = build(srcdir, out, jobs, extra, self.env)
+        seconds, cpu, peak = build(srcdir, out, jobs, extra, self.env, self.python)
         if self.server is None:
             return Run(seconds, cpu, peak, 0, 0)
         return Run(seconds, cpu, peak, self.server.requests, self.server.peak)
@@ -363,6 +383,21 @@ def _write_into(folder: Path, pages: int, sources: list[str], sidebar: bool) -> 
         keep.rename(images)
     else:
         write_site(folder, pages, sources, palettes=True, sidebar=sidebar)
+
+
+def _print_compared(runs: dict[tuple[str, int], list[Run]], jobs: int, pages: int) -> None:
+    """The compared version's warm cost, and this version's warm build less the compared one, by round."""
+    rounds = list(zip(runs["plain", jobs], runs["warm", jobs], runs[COMPARED, jobs], strict=True))
+    compared = sorted((other.seconds - plain.seconds) / pages * 1000 for plain, _, other in rounds)
+    less = sorted((warm.seconds - other.seconds) / pages * 1000 for _, warm, other in rounds)
+    print(
+        f"compared version's warm build, -j {jobs}: paired by round, median "
+        f"{statistics.median(compared):+.2f} ms a page over the no-palette build"
+    )
+    print(
+        f"  this version's warm build less the compared one's, by round: median "
+        f"{statistics.median(less):+.2f} ms a page (each round: {', '.join(f'{d:+.2f}' for d in less)})"
+    )
 
 
 def _print_bounds(args: argparse.Namespace, times: dict[tuple[str, int], float]) -> None:
