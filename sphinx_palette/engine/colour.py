@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -142,10 +142,23 @@ def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) ->
     return (lighter + 0.05) / (darker + 0.05)
 
 
-#: `text_colour_for` by colour, packed as ``0xRRGGBB`` (see `_LINEAR` for why a plain dictionary).
-_INKS: dict[int, str] = {}
-#: Most colours remembered at once (a site shows a few thousand); beyond, the memory starts again.
+#: Most colours a colour memo (`remember`) holds at once (a site shows a few thousand); then it starts again.
 _REMEMBERED = 65536
+
+_Value = TypeVar("_Value")
+
+
+def remember(memo: dict[int, _Value], key: int, value: _Value) -> _Value:
+    """Store ``value`` under ``key`` (a colour packed as ``0xRRGGBB``) in ``memo`` and return it; a full memo
+    is emptied first. Plain dictionaries of strings, not ``functools.lru_cache``: see `_LINEAR`."""
+    if len(memo) >= _REMEMBERED:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+#: `text_colour_for` by colour, packed as ``0xRRGGBB``.
+_INKS: dict[int, str] = {}
 
 
 def text_colour_for(background: tuple[int, int, int]) -> str:
@@ -161,7 +174,5 @@ def text_colour_for(background: tuple[int, int, int]) -> str:
         white = contrast_ratio(background, (255, 255, 255))
         ink = "#000000" if black >= white else "#ffffff"
         if key is not None:
-            if len(_INKS) >= _REMEMBERED:
-                _INKS.clear()
-            _INKS[key] = ink
+            remember(_INKS, key, ink)
     return ink

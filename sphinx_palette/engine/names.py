@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from .colour import hex_to_rgb, oklab_of, rgb8_to_oklab
+from .colour import hex_to_rgb, oklab_of, remember, rgb8_to_oklab
 
 if TYPE_CHECKING:
     import numpy as np
@@ -438,12 +438,8 @@ def describe(rgb: Sequence[int]) -> ColourName:
     # A plain dictionary of strings: nothing in it for the garbage collector to walk (see `colour._LINEAR`).
     found = _DESCRIBED.get(packed)
     if found is None:
-        if len(_DESCRIBED) >= _REMEMBERED:
-            _DESCRIBED.clear()
-        found = _DESCRIBED[packed] = (nearest_css_name(key), hue_family(key))
+        found = remember(_DESCRIBED, packed, (nearest_css_name(key), hue_family(key)))
     return ColourName(*found)
 
 
 _DESCRIBED: dict[int, tuple[str, str]] = {}
-#: Most colours remembered at once (a site shows a few thousand); beyond, the memory starts again.
-_REMEMBERED = 65536

@@ -194,7 +194,7 @@ class PaletteCache:
         """The hash and pixel size of the local file at ``path`` as last read, if its status (size, times,
         inode, device) is still the one it was read with; ``None`` otherwise, and for a cache in object
         storage and on Windows (see `file_memo`)."""
-        if not REMEMBERS_FILES or not isinstance(self.store, LocalStore):
+        if not self._remembers_files():
             return None
         where = os.path.abspath(path)
         try:
@@ -216,13 +216,17 @@ class PaletteCache:
         Never raises: remembering only saves reading the file next time, and a cache that can be read but
         not written (a shared one mounted read-only, say) must not make a warm build warn.
         """
-        if not REMEMBERS_FILES or not isinstance(self.store, LocalStore):
+        if not self._remembers_files():
             return
         where = os.path.abspath(path)
         record = record_of(where, before, after, facts)
         if record is not None:
             with contextlib.suppress(CacheError):
                 self.store.write("files", memo_name(where), _dump(record))
+
+    def _remembers_files(self) -> bool:
+        # In object storage, fetching an entry would cost about as much as reading the image.
+        return REMEMBERS_FILES and isinstance(self.store, LocalStore)
 
     # size
     def entries(self) -> list[StoredEntry]:

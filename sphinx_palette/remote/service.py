@@ -159,7 +159,7 @@ class PaletteService:
         except OSError as exc:
             message = f"cannot read image file {request.source}: {exc.strerror or exc}"
             return Prepared(_failed("source", message))
-        facts = ImageFacts(content_hash(data), *(image_dimensions(data) or (None, None)))
+        facts = _facts_of(data)
         self.cache.remember_file(path, before, after, facts)
         result = PaletteResult()
         result.notices.extend(_region_notices(request.region, data))
@@ -273,8 +273,7 @@ class PaletteService:
         # The region is measured on the full image a IIIF service describes, else on the image as shown.
         result.notices.extend(_region_notices(request.region, data, full_size))
         # A cached copy was checked against its hash when read: it is not hashed a second time.
-        facts = None if digest is None else ImageFacts(digest, *(image_dimensions(data) or (None, None)))
-        return self._task(data, request, region, result, content_type, facts)
+        return self._task(data, request, region, result, content_type, _facts_of(data, digest))
 
     def _task(
         self,
@@ -287,8 +286,7 @@ class PaletteService:
     ) -> Prepared:
         """The palette from the cache (a finished result), or what to compute it from; ``facts`` are the
         hash and size of ``data`` when the caller has them already."""
-        if facts is None:
-            facts = ImageFacts(content_hash(data), *(image_dimensions(data) or (None, None)))
+        facts = facts or _facts_of(data)
         key = _palette_key(facts.digest, request, region)
         result.width, result.height = facts.width, facts.height
         cached = self.cache.get_palette(key)
@@ -326,6 +324,11 @@ def _palette_key(digest: str, request: PaletteRequest, region: Region | None) ->
         "region": None if region is None else str(region),
     }
     return palette_key(digest, parameters)
+
+
+def _facts_of(data: bytes, digest: str | None = None) -> ImageFacts:
+    """The hash (``digest`` when the caller knows it already) and header size of image ``data``."""
+    return ImageFacts(digest or content_hash(data), *(image_dimensions(data) or (None, None)))
 
 
 def _failed(subtype: str, message: str) -> PaletteResult:
