@@ -50,8 +50,8 @@ import psutil
 # The shared datasets sit beside the checkout (../shared), as in every clone of this project.
 CQ100 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cq100" / "img"
 BUILDS = ("plain", "cold", "warm", "revalidating")
-#: The warm builds of ``--compare``'s interpreter.
-COMPARED = "warm, compared"
+#: The builds ``--compare``'s interpreter runs in the same rounds (named ``"<kind>, compared"``).
+COMPARABLE = ("cold", "warm")
 #: How often the process tree's memory is sampled, in seconds.
 SAMPLE_EVERY = 0.05
 
@@ -240,9 +240,10 @@ def main() -> None:
     parser.add_argument(
         "--compare",
         metavar="PYTHON",
-        help="an interpreter running another version of sphinx-palette: its warm builds (cache of their own) "
-        "run in the same rounds, and each round's difference from this version's is printed (run from a "
-        "folder holding no sphinx_palette package: `python -m sphinx` looks in the current folder first)",
+        help="an interpreter running another version of sphinx-palette: its cold and warm builds (cache of "
+        "their own) run in the same rounds, and each round's difference from this version's is printed (run "
+        "from a folder holding no sphinx_palette package: `python -m sphinx` looks in the current folder "
+        "first)",
     )
     args = parser.parse_args()
 
@@ -274,8 +275,9 @@ def main() -> None:
             for jobs in args.jobs:
                 for kind in (kind for kind in BUILDS if kind in args.builds):
                     runs.setdefault((kind, jobs), []).append(bench.run(kind, jobs))
-                    if kind == "warm" and args.compare:
-                        runs.setdefault((COMPARED, jobs), []).append(bench.run(kind, jobs, args.compare))
+                    if kind in COMPARABLE and args.compare:
+                        compared = bench.run(kind, jobs, args.compare)
+                        runs.setdefault((f"{kind}, compared", jobs), []).append(compared)
         times: dict[tuple[str, int], float] = {}
         cpus: dict[tuple[str, int], float] = {}
         for (kind, jobs), done in runs.items():
@@ -296,18 +298,11 @@ def main() -> None:
                     f"warm build, -j {jobs}: {cost:+.2f} ms a page over the no-palette build "
                     f"(bound: < 5 ms); CPU time {cpu:+.2f} ms a page"
                 )
-                # Each round's warm build less the no-palette build just before it: the machine's slow
-                # spells (minutes long) move both alike, where the fastest of each may come from other spells.
-                paired = sorted(
-                    (warm.seconds - plain.seconds) / args.pages * 1000
-                    for plain, warm in zip(runs["plain", jobs], runs["warm", jobs], strict=True)
-                )
-                print(
-                    f"  paired by round: median {statistics.median(paired):+.2f} ms a page "
-                    f"(each round: {', '.join(f'{p:+.2f}' for p in paired)})"
-                )
-            if (COMPARED, jobs) in runs:
-                _print_compared(runs, jobs, args.pages)
+            for kind in COMPARABLE:
+                if ("plain", jobs) in runs and (kind, jobs) in runs:
+                    _print_paired(runs, kind, jobs, args.pages)
+                if (f"{kind}, compared", jobs) in runs:
+                    _print_compared(runs, kind, jobs, args.pages)
         _print_bounds(args, times)
     finally:
         if server is not None:
@@ -385,18 +380,34 @@ def _write_into(folder: Path, pages: int, sources: list[str], sidebar: bool) -> 
         write_site(folder, pages, sources, palettes=True, sidebar=sidebar)
 
 
-def _print_compared(runs: dict[tuple[str, int], list[Run]], jobs: int, pages: int) -> None:
-    """The compared version's warm cost, and this version's warm build less the compared one, by round."""
-    rounds = list(zip(runs["plain", jobs], runs["warm", jobs], runs[COMPARED, jobs], strict=True))
-    compared = sorted((other.seconds - plain.seconds) / pages * 1000 for plain, _, other in rounds)
-    less = sorted((warm.seconds - other.seconds) / pages * 1000 for _, warm, other in rounds)
+def _print_paired(runs: dict[tuple[str, int], list[Run]], kind: str, jobs: int, pages: int) -> None:
+    """Each round's ``kind`` build less the no-palette build of the same round: the machine's slow spells
+    (minutes long) move both alike, where the fastest of each may come from different spells."""
+    paired = [
+        (build.seconds - plain.seconds) / pages * 1000
+        for plain, build in zip(runs["plain", jobs], runs[kind, jobs], strict=True)
+    ]
+    in_seconds = statistics.median(paired) * pages / 1000
     print(
-        f"compared version's warm build, -j {jobs}: paired by round, median "
+        f"  {kind} less no-palette, -j {jobs}, paired by round: median {statistics.median(paired):+.2f} ms a "
+        f"page ({in_seconds:+.2f} s; each round: {', '.join(f'{p:+.2f}' for p in paired)})"
+    )
+
+
+def _print_compared(runs: dict[tuple[str, int], list[Run]], kind: str, jobs: int, pages: int) -> None:
+    """The compared version's ``kind`` builds less the no-palette build, and this version's less the compared
+    one's, by round."""
+    rounds = list(zip(runs["plain", jobs], runs[kind, jobs], runs[f"{kind}, compared", jobs], strict=True))
+    compared = sorted((other.seconds - plain.seconds) / pages * 1000 for plain, _, other in rounds)
+    less = [(this.seconds - other.seconds) / pages * 1000 for _, this, other in rounds]
+    print(
+        f"  compared version's {kind} build, -j {jobs}: paired by round, median "
         f"{statistics.median(compared):+.2f} ms a page over the no-palette build"
     )
     print(
-        f"  this version's warm build less the compared one's, by round: median "
-        f"{statistics.median(less):+.2f} ms a page (each round: {', '.join(f'{d:+.2f}' for d in less)})"
+        f"  this version's {kind} build less the compared one's, by round: median "
+        f"{statistics.median(less):+.2f} ms a page ({statistics.median(less) * pages / 1000:+.2f} s; "
+        f"each round: {', '.join(f'{d:+.2f}' for d in less)})"
     )
 
 

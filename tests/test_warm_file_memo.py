@@ -209,7 +209,9 @@ def test_a_warm_sphinx_build_reads_no_image_and_sees_a_changed_one(make_app, tmp
     cache = str(tmp_path / "cache")
 
     def build() -> str:
-        app = make_app("html", srcdir=src, confoverrides={"palette_cache_dir": cache}, freshenv=True)
+        # Palettes computed in this process: a pool's processes would read the image out of `reads`' sight.
+        overrides = {"palette_cache_dir": cache, "palette_workers": 1}
+        app = make_app("html", srcdir=src, confoverrides=overrides, freshenv=True)
         app.build(force_all=True)
         return (app.outdir / "index.html").read_text(encoding="utf-8")
 

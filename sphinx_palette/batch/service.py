@@ -20,7 +20,9 @@ __all__ = ["BatchService", "ServiceSpec"]
 class BatchService(PaletteService):
     """`PaletteService` plus ``s3://`` (any fsspec URL) sources; everything else is the core's."""
 
-    def prepare(self, request: PaletteRequest, location: str | Path | None = None) -> Prepared:
+    def prepare(
+        self, request: PaletteRequest, location: str | Path | None = None, *, hand_off: bool = False
+    ) -> Prepared:
         """First stage, as `PaletteService.prepare`; an object-storage URL is read through fsspec."""
         where = request.source if location is None else location
         if isinstance(where, str) and is_object_url(where):
@@ -29,7 +31,7 @@ class BatchService(PaletteService):
             except StorageError as exc:
                 return Prepared(PaletteResult(error=str(exc), subtype="source"))
             return self.prepare_bytes(data, request, image_url=where)
-        return super().prepare(request, location)
+        return super().prepare(request, location, hand_off=hand_off)
 
     def document(self, url: str) -> object:
         """A IIIF document, as `PaletteService.fetch_document`, its failures raised as `iiif.IIIFError`."""

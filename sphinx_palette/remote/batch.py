@@ -16,6 +16,9 @@ How the work flows:
   ``Retry-After`` pausing that host for every worker (`politeness.HostGate`);
 * the compute stage (`compute.compute`) runs in a process pool of ``workers`` (1: in this process), or on
   any `concurrent.futures.Executor` given (a Dask ``client.get_executor()`` for instance);
+* with a process pool of its own and a cache on disk, a local image the file memo does not know is not read
+  here at all: the pool reads, hashes, computes and caches it (`local_files`), so a caller busy with work of
+  its own (a site build) spends nothing on image bytes;
 * at most ``max_bodies`` jobs are between their start and their outcome, so at most that many image bodies
   are held in memory whatever the number of jobs;
 * every palette is written to the content-addressed cache as soon as it is computed.
@@ -36,6 +39,7 @@ from functools import partial
 from typing import Any
 
 from .compute import Prepared, compute
+from .local_files import resolve_file
 from .service import PaletteRequest, PaletteResult, PaletteService
 from .urls import is_url, redact_url
 
@@ -216,6 +220,8 @@ class _Runner:
         self.fetching: ThreadPoolExecutor | None = None
         self.computing: Executor | None = options.executor
         self.own_pool: ProcessPoolExecutor | None = None
+        #: Local files the file memo does not know go whole to our own pool (`local_files`): it runs here.
+        self.hands_off = options.executor is None and options.compute_workers() > 1
         #: Jobs waiting for their group's result, by group; groups resolved, with their result.
         self.asked: dict[_Group, list[BatchJob]] = {}
         self.answered: dict[_Group, PaletteResult] = {}
@@ -226,6 +232,7 @@ class _Runner:
         queued: deque[_Group] = deque()
         prepares: dict[Future[Any], _Group] = {}
         computes: dict[Future[Any], tuple[_Group, Prepared]] = {}
+        files: dict[Future[tuple[PaletteResult, str | None]], _Group] = {}  # resolved whole in the pool
         here: deque[tuple[_Group, Prepared]] = deque()  # computed in this process, one per turn
         while not feed.cancelled:
             arrived, signal, closed = feed.take()
@@ -239,23 +246,27 @@ class _Runner:
                 else:
                     self.asked[group] = [job]
                     queued.append(group)
-            while queued and len(prepares) + len(computes) + len(here) < limit:
+            while queued and len(prepares) + len(computes) + len(files) + len(here) < limit:
                 group = queued.popleft()
-                prepares[self._fetching().submit(self.service.prepare, group[1], group[0])] = group
-            if not prepares and not computes and not here:
+                prepare = partial(self.service.prepare, group[1], group[0])
+                if self.hands_off:
+                    prepare = partial(prepare, hand_off=True)
+                prepares[self._fetching().submit(prepare)] = group
+            if not prepares and not computes and not files and not here:
                 if closed:
                     return
                 wait_for([signal])  # nothing in flight: the next job, the end, or a cancel
                 continue
             # The feed's signal wakes this wait when a job arrives, so new jobs never queue behind it.
-            finished, _ = wait_for(
-                [*prepares, *computes, signal], timeout=0 if here else None, return_when=FIRST_COMPLETED
-            )
+            waiting = [*prepares, *computes, *files, signal]
+            finished, _ = wait_for(waiting, timeout=0 if here else None, return_when=FIRST_COMPLETED)
             for future in finished:
                 if future in prepares:
                     group = prepares.pop(future)
                     prepared: Prepared = future.result()
-                    if prepared.task is None:
+                    if prepared.file_job is not None:
+                        files[self._own_pool().submit(resolve_file, prepared.file_job)] = group
+                    elif prepared.task is None:
                         yield from self._answer(group, prepared.result)
                     elif (executor := self._executor()) is not None:
                         computes[executor.submit(compute, prepared.task)] = (group, prepared)
@@ -264,6 +275,11 @@ class _Runner:
                 elif future in computes:
                     group, prepared = computes.pop(future)
                     yield from self._answer(group, self.service.complete(prepared, future.result()))
+                elif future in files:
+                    group = files.pop(future)
+                    result, cache_error = future.result()
+                    self.service.cache_error = self.service.cache_error or cache_error
+                    yield from self._answer(group, result)
             if here and not feed.cancelled:
                 group, prepared = here.popleft()
                 yield from self._answer(group, self.service.complete(prepared))
@@ -291,6 +307,13 @@ class _Runner:
             self.computing = self.own_pool
         return self.computing
 
+    def _own_pool(self) -> ProcessPoolExecutor:
+        """The pool a file is handed off to (asked for only when `hands_off` says there is one)."""
+        self._executor()
+        if self.own_pool is None:
+            raise RuntimeError("a local file was handed off in a batch without a process pool of its own")
+        return self.own_pool
+
     def shutdown(self) -> None:
         """Stop both pools; work not started is dropped."""
         if self.fetching is not None:
@@ -309,5 +332,5 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     # The server imports the engine once; each worker is then forked from it ready to compute.
-    context.set_forkserver_preload([compute.__module__, "sphinx_palette.engine.extract"])
+    context.set_forkserver_preload([resolve_file.__module__, "sphinx_palette.engine.extract"])
     return context

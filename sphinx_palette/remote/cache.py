@@ -108,6 +108,11 @@ class PaletteCache:
         return self.store.location
 
     @property
+    def on_disk(self) -> bool:
+        """True for a cache in a directory of this machine (not in object storage)."""
+        return isinstance(self.store, LocalStore)
+
+    @property
     def directory(self) -> Path:
         """The cache directory of a cache on disk (`TypeError` for one in object storage)."""
         if not isinstance(self.store, LocalStore):
@@ -226,7 +231,7 @@ class PaletteCache:
 
     def _remembers_files(self) -> bool:
         # In object storage, fetching an entry would cost about as much as reading the image.
-        return REMEMBERS_FILES and isinstance(self.store, LocalStore)
+        return REMEMBERS_FILES and self.on_disk
 
     # size
     def entries(self) -> list[StoredEntry]:

@@ -15,9 +15,9 @@ from ..engine.decode_limits import DEFAULT_DECODE_BYTES
 from ..engine.region import Region
 
 if TYPE_CHECKING:
-    from .service import PaletteResult
+    from .service import PaletteRequest, PaletteResult
 
-__all__ = ["ComputeTask", "Computed", "Prepared", "compute", "region_notices"]
+__all__ = ["ComputeTask", "Computed", "FileJob", "Prepared", "compute", "region_notices"]
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,26 @@ class Computed:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class FileJob:
+    """A local image whose palette a process on this machine resolves whole (`local_files.resolve_file`):
+    the file's absolute ``path``, the ``request``, the ``cache_directory`` to look in and store into, and the
+    ``decode_budget``."""
+
+    path: str
+    request: PaletteRequest
+    cache_directory: str
+    decode_budget: int = DEFAULT_DECODE_BYTES
+
+
 @dataclass
 class Prepared:
-    """The outcome of the first stage: a finished ``result`` (``task`` is None), or a task to compute."""
+    """The outcome of the first stage: a finished ``result`` (``task`` and ``file_job`` are None), a task to
+    compute, or a local file handed off whole to a process on this machine (``file_job``)."""
 
     result: PaletteResult
     task: ComputeTask | None = None
+    file_job: FileJob | None = None
 
 
 def compute(task: ComputeTask) -> Computed:

@@ -22,7 +22,7 @@ from ..engine.region import Region
 from . import iiif
 from .cache import CacheError, PaletteCache, content_hash, palette_key
 from .cached_fetch import CachedFetcher, parse_json
-from .compute import Computed, ComputeTask, Prepared, compute, region_notices
+from .compute import Computed, ComputeTask, FileJob, Prepared, compute, region_notices
 from .fetch import FetchSettings
 from .file_memo import ImageFacts
 from .politeness import HostGate
@@ -126,22 +126,26 @@ class PaletteService:
         """The palette of an http(s) image, IIIF image service or IIIF manifest at ``url``."""
         return self.complete(self.prepare_url(url, request))
 
-    def prepare(self, request: PaletteRequest, location: str | Path | None = None) -> Prepared:
+    def prepare(
+        self, request: PaletteRequest, location: str | Path | None = None, *, hand_off: bool = False
+    ) -> Prepared:
         """First stage for ``request``: its image bytes (or its cached palette, or its failure).
 
         ``location`` is where the source is: a URL, or the path of a local file (by default
-        ``request.source``). Safe to call from several threads at once.
+        ``request.source``). ``hand_off`` is as for `prepare_file`. Safe to call from several threads at once.
         """
         where = request.source if location is None else location
         if isinstance(where, str) and is_url(where):
             return self.prepare_url(where, request)
-        return self.prepare_file(where, request)
+        return self.prepare_file(where, request, hand_off=hand_off)
 
-    def prepare_file(self, path: str | Path, request: PaletteRequest) -> Prepared:
+    def prepare_file(self, path: str | Path, request: PaletteRequest, *, hand_off: bool = False) -> Prepared:
         """First stage for a local image file: its palette from the cache, else its bytes.
 
         A file the cache has read before and that is unchanged since (`PaletteCache.file_facts`: same size,
-        times, inode and device) is not read again when its palette is cached.
+        times, inode and device) is not read again when its palette is cached. Any other file is, with
+        ``hand_off`` and a cache on disk, left unread: the `Prepared` holds a `FileJob` for a process on
+        this machine to resolve whole (`local_files.resolve_file`).
         """
         if request.region is None:
             known = self.cache.file_facts(path)
@@ -150,6 +154,9 @@ class PaletteService:
                 if cached is not None:
                     result = PaletteResult(cached, "cache", width=known.width, height=known.height)
                     return Prepared(result)
+        if hand_off and self.cache.on_disk:
+            job = FileJob(os.path.abspath(path), request, str(self.cache.directory), self.decode_budget)
+            return Prepared(PaletteResult(), file_job=job)
         try:
             before = os.stat(path)
             data = Path(path).read_bytes()
