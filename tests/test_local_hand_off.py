@@ -15,7 +15,7 @@ from sphinx_palette.remote.batch import BatchJob, BatchOptions, resolve_many
 from sphinx_palette.remote.cache import CacheError, PaletteCache
 from sphinx_palette.remote.compute import FileJob
 from sphinx_palette.remote.fetch import FetchSettings
-from sphinx_palette.remote.service import PaletteRequest, PaletteService
+from sphinx_palette.remote.service import PaletteRequest, PaletteResult, PaletteService
 from tests.remote_helpers import png
 
 COLOURS = [(220, 20, 30), (20, 160, 40), (20, 40, 200), (240, 200, 20), (120, 40, 160), (30, 200, 200)]
@@ -44,9 +44,10 @@ def settled(tmp_path_factory) -> list[Path]:
     return files
 
 
-def outcomes(service: PaletteService, files: list[Path], workers: int) -> dict[str, object]:
+def outcomes(service: PaletteService, files: list[Path], workers: int) -> dict[str, PaletteResult]:
+    """Each file's result, by file name, from one batch of ``workers`` processes."""
     jobs = [BatchJob(p.name, PaletteRequest(f"img/{p.name}", colors=3), str(p)) for p in files]
-    return {o.key: o.result for o in resolve_many(service, jobs, BatchOptions(workers=workers))}
+    return {str(o.key): o.result for o in resolve_many(service, jobs, BatchOptions(workers=workers))}
 
 
 def test_the_pool_resolves_unknown_files_whole_and_the_caller_never_reads_them(
