@@ -177,3 +177,27 @@ def test_compute_processes_run_at_the_priority_asked_for(tmp_path):
         assert pool.submit(os.nice, 0).result(timeout=STUCK) == min(os.nice(0) + 3, 19)
     finally:
         runner.shutdown()
+
+
+def test_a_local_file_the_cache_knows_is_answered_at_once_without_the_batch(tmp_path, monkeypatch):
+    from sphinx_palette.remote import file_memo
+
+    monkeypatch.setattr(file_memo, "RACY_SECONDS", 0.0)  # remembered although just written
+    image = tmp_path / "a.png"
+    image.write_bytes(IMAGE)
+    first = BackgroundBatch(service_for(tmp_path / "cache"), BatchOptions(workers=1))
+    (computed,) = first.finish([BatchJob("a", PaletteRequest("a.png", colors=2), str(image))])
+    assert computed.result.origin == "computed"
+
+    service = service_for(tmp_path / "cache")
+    batch = BackgroundBatch(service, BatchOptions(workers=1))
+    known = BatchJob("a", PaletteRequest("a.png", colors=2), str(image))
+    unknown = BatchJob("b", PaletteRequest("a.png", colors=3), str(image))  # another palette of it
+    batch.submit(known)
+    batch.submit(unknown)
+    assert batch.feed.count == 1  # only the palette the cache lacks went to the batch's threads
+    outcomes = {o.key: o.result for o in batch.finish([known, unknown])}
+    assert outcomes["a"].origin == "cache" and outcomes["a"].palette == computed.result.palette
+    assert (outcomes["a"].width, outcomes["a"].height) == (computed.result.width, computed.result.height)
+    assert outcomes["b"].origin == "computed"
+    assert not batch.running

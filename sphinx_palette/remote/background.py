@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from .batch import BatchFeed, BatchJob, BatchOptions, BatchOutcome, resolve_many
 from .service import PaletteService
+from .urls import is_url
 
 __all__ = ["BackgroundBatch"]
 
@@ -51,6 +52,7 @@ class BackgroundBatch:
 
     def __init__(self, service: PaletteService, options: BatchOptions) -> None:
         self.feed = BatchFeed()
+        self._service = service
         self._serials = itertools.count()
         #: The latest job submitted under each caller key, with the serial it runs under.
         self._submitted: dict[Hashable, tuple[int, BatchJob]] = {}
@@ -66,9 +68,19 @@ class BackgroundBatch:
         _LIVE.add(self)
 
     def submit(self, job: BatchJob) -> None:
-        """Start resolving ``job`` (its outcome is given by `finish` if asked for there)."""
+        """Start resolving ``job`` (its outcome is given by `finish` if asked for there).
+
+        A local file whose palette the cache holds (`PaletteService.known_file`) is answered at once, here:
+        two small cache entries read cost less than waking the batch's threads, whose work would contend
+        with the caller's for the interpreter lock all through a warm build.
+        """
         serial = next(self._serials)
         self._submitted[job.key] = (serial, job)
+        if not is_url(job.where):
+            known = self._service.known_file(job.where, job.request)
+            if known is not None:
+                self._outcomes.put(BatchOutcome(serial, known))
+                return
         self.feed.put(replace(job, key=serial))
 
     def finish(self, jobs: Iterable[BatchJob]) -> Iterator[BatchOutcome]:

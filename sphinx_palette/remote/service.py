@@ -147,13 +147,9 @@ class PaletteService:
         ``hand_off`` and a cache on disk, left unread: the `Prepared` holds a `FileJob` for a process on
         this machine to resolve whole (`local_files.resolve_file`).
         """
-        if request.region is None:
-            known = self.cache.file_facts(path)
-            if known is not None:
-                cached = self.cache.get_palette(_palette_key(known.digest, request, None))
-                if cached is not None:
-                    result = PaletteResult(cached, "cache", width=known.width, height=known.height)
-                    return Prepared(result)
+        known = self.known_file(path, request)
+        if known is not None:
+            return Prepared(known)
         if hand_off and self.cache.on_disk:
             job = FileJob(os.path.abspath(path), request, str(self.cache.directory), self.decode_budget)
             return Prepared(PaletteResult(), file_job=job)
@@ -171,6 +167,23 @@ class PaletteService:
         result = PaletteResult()
         result.notices.extend(_region_notices(request.region, data))
         return self._task(data, request, request.region, result, None, facts)
+
+    def known_file(self, path: str | Path, request: PaletteRequest) -> PaletteResult | None:
+        """The result for a local file the cache answers without reading it, else None.
+
+        That is a file the cache has read before and that is unchanged since (`PaletteCache.file_facts`:
+        same size, times, inode and device), whose palette for ``request`` is cached: two small cache
+        entries read, the image not opened. Cheap enough to call where the request is made.
+        """
+        if request.region is not None:
+            return None
+        known = self.cache.file_facts(path)
+        if known is None:
+            return None
+        cached = self.cache.get_palette(_palette_key(known.digest, request, None))
+        if cached is None:
+            return None
+        return PaletteResult(cached, "cache", width=known.width, height=known.height)
 
     def prepare_url(self, url: str, request: PaletteRequest) -> Prepared:
         """First stage for a URL: the cache within the TTL, else a (conditional) fetch; IIIF resolved."""
