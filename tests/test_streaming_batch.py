@@ -15,8 +15,8 @@ from sphinx_palette.remote.batch import BatchFeed, BatchJob, BatchOptions, resol
 from sphinx_palette.remote.cache import PaletteCache
 from sphinx_palette.remote.fetch import FetchSettings
 from sphinx_palette.remote.service import PaletteRequest, PaletteService
-from tests.httpserver import RecordedRequest, Response, make_server
-from tests.remote_helpers import png
+from tests.httpserver import RecordedRequest, Response, json_response, make_server
+from tests.remote_helpers import info_json, png
 
 SETTINGS = FetchSettings(timeout=10.0, max_bytes=1_000_000, user_agent="test-agent")
 IMAGE = png([(200, 30, 30), (30, 30, 200)])
@@ -201,3 +201,44 @@ def test_a_local_file_the_cache_knows_is_answered_at_once_without_the_batch(tmp_
     assert (outcomes["a"].width, outcomes["a"].height) == (computed.result.width, computed.result.height)
     assert outcomes["b"].origin == "computed"
     assert not batch.running
+
+
+def test_an_image_url_with_a_fresh_copy_is_answered_at_once_like_the_batch_would(server, tmp_path):
+    url = server.url("/a.png")
+    first = BackgroundBatch(service_for(tmp_path / "cache"), BatchOptions(workers=1))
+    (fetched,) = first.finish([job("a", url)])
+    assert fetched.result.origin == "computed" and len(server.requests) == 1
+
+    batch = BackgroundBatch(service_for(tmp_path / "cache"), BatchOptions(workers=1))
+    batch.submit(job("a", url))
+    batch.submit(job("b", server.url("/missing.png")))  # never fetched: goes to the batch
+    assert batch.feed.count == 1
+    outcomes = {o.key: o.result for o in batch.finish([job("a", url), job("b", server.url("/missing.png"))])}
+    assert len(server.requests) == 2  # the fresh copy was not asked for again
+    # The same result as the batch's own path gives (that build's resolve, with its threads).
+    (slow,) = resolve_many(service_for(tmp_path / "cache"), [job("a", url)], BatchOptions(workers=1))
+    assert outcomes["a"] == slow.result
+    assert outcomes["a"].origin == "cache" and outcomes["a"].checked_at is not None
+    assert outcomes["b"].palette is None
+
+
+def test_a_copy_to_revalidate_or_a_iiif_document_is_left_to_the_batch(server, tmp_path):
+    base = server.url("/iiif/3/img")
+    server.route("/iiif/3/img/info.json", json_response(info_json(base, 3, 2)))
+    server.route(
+        "/iiif/3/img/full/512,/0/default.jpg", Response(headers={"Content-Type": "image/png"}, body=IMAGE)
+    )
+    service = service_for(tmp_path / "cache")
+    plain, iiif = (
+        PaletteRequest(server.url("/a.png"), colors=2),
+        PaletteRequest(base + "/info.json", colors=2),
+    )
+    assert service.known(plain) is None  # nothing cached yet
+    jobs = [job("a", plain.source), job("i", iiif.source)]
+    assert all(o.result.palette for o in resolve_many(service, jobs, BatchOptions(workers=1)))
+    assert service.known(plain) is not None
+    # A IIIF document is resolved to its image by the batch's path, even with everything fresh in the cache.
+    assert service.known(iiif) is None
+    assert service.known(PaletteRequest(plain.source, colors=3)) is None  # another palette of it
+    stale = PaletteService(PaletteCache(tmp_path / "cache"), SETTINGS, remote_ttl=0.0)
+    assert stale.known(plain) is None  # its copy is to be revalidated first

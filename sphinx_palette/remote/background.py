@@ -25,7 +25,6 @@ from dataclasses import replace
 
 from .batch import BatchFeed, BatchJob, BatchOptions, BatchOutcome, resolve_many
 from .service import PaletteService
-from .urls import is_url
 
 __all__ = ["BackgroundBatch"]
 
@@ -70,17 +69,17 @@ class BackgroundBatch:
     def submit(self, job: BatchJob) -> None:
         """Start resolving ``job`` (its outcome is given by `finish` if asked for there).
 
-        A local file whose palette the cache holds (`PaletteService.known_file`) is answered at once, here:
-        two small cache entries read cost less than waking the batch's threads, whose work would contend
-        with the caller's for the interpreter lock all through a warm build.
+        A job the cache answers at once (`PaletteService.known`: a local file it read before, an image URL
+        whose copy is fresh, and its palette) is answered here: a few cache entries read cost less than
+        waking the batch's threads, whose work would contend with the caller's for the interpreter lock all
+        through a warm build.
         """
         serial = next(self._serials)
         self._submitted[job.key] = (serial, job)
-        if not is_url(job.where):
-            known = self._service.known_file(job.where, job.request)
-            if known is not None:
-                self._outcomes.put(BatchOutcome(serial, known))
-                return
+        known = self._service.known(job.request, job.where)
+        if known is not None:
+            self._outcomes.put(BatchOutcome(serial, known))
+            return
         self.feed.put(replace(job, key=serial))
 
     def finish(self, jobs: Iterable[BatchJob]) -> Iterator[BatchOutcome]:

@@ -168,6 +168,40 @@ class PaletteService:
         result.notices.extend(_region_notices(request.region, data))
         return self._task(data, request, request.region, result, None, facts)
 
+    def known(self, request: PaletteRequest, location: str | Path | None = None) -> PaletteResult | None:
+        """The result of ``request`` when the cache answers it at once (`known_file`, `known_url`), else None.
+
+        Cheap enough to call where the request is made, instead of handing it to `prepare`'s threads.
+        """
+        where = request.source if location is None else location
+        if isinstance(where, str) and is_url(where):
+            return self.known_url(where, request)
+        return self.known_file(where, request)
+
+    def known_url(self, url: str, request: PaletteRequest) -> PaletteResult | None:
+        """The result for an image URL whose cached copy is used as it is (within the TTL, or offline) and
+        whose palette is cached, as `prepare_url` would give it, without its threads; else None (a IIIF
+        document, a region, a copy to revalidate, a URL that failed)."""
+        if request.region is not None or url_problem(url) is not None:
+            return None
+        if f"{url}#{request.canvas}#{request.region}" in self._failures:
+            return None
+        result = PaletteResult()
+        fetched = self.fetcher.cached_fresh(url, result)
+        if fetched is None:
+            return None
+        data, content_type, digest = fetched
+        if not iiif.is_image_request(url) and iiif.looks_like_json(data, content_type):
+            return None  # a manifest or image service: resolved by `prepare_url`
+        facts = _facts_of(data, digest)
+        cached = self.cache.get_palette(_palette_key(facts.digest, request, None))
+        if cached is None:
+            return None
+        result.image_url = redact_url(url)
+        result.width, result.height = facts.width, facts.height
+        result.palette, result.origin = cached, "cache"
+        return result
+
     def known_file(self, path: str | Path, request: PaletteRequest) -> PaletteResult | None:
         """The result for a local file the cache answers without reading it, else None.
 
