@@ -242,3 +242,43 @@ def test_a_copy_to_revalidate_or_a_iiif_document_is_left_to_the_batch(server, tm
     assert service.known(PaletteRequest(plain.source, colors=3)) is None  # another palette of it
     stale = PaletteService(PaletteCache(tmp_path / "cache"), SETTINGS, remote_ttl=0.0)
     assert stale.known(plain) is None  # its copy is to be revalidated first
+
+
+def jpeg_with_long_preamble() -> bytes:
+    """A JPEG whose size (its SOF segment) comes after 120 kB of comments: past what `known_url` reads."""
+    import cv2
+    import numpy as np
+
+    pixels = np.zeros((40, 60, 3), np.uint8)
+    pixels[:, :30] = (30, 30, 200)
+    encoded = cv2.imencode(".jpg", pixels)[1].tobytes()
+    comment = b"\xff\xfe" + (65533 + 2).to_bytes(2, "big") + b"x" * 65533
+    return encoded[:2] + comment * 2 + encoded[2:]
+
+
+def test_a_copy_whose_header_lies_deep_is_answered_by_the_batch_with_the_same_result(server, tmp_path):
+    server.route(
+        "/deep.jpg", Response(headers={"Content-Type": "image/jpeg"}, body=jpeg_with_long_preamble())
+    )
+    server.route("/a.png", Response(headers={"Content-Type": "image/png"}, body=IMAGE))
+    service = service_for(tmp_path / "cache")
+    deep, shallow = (PaletteRequest(server.url(p), colors=2) for p in ("/deep.jpg", "/a.png"))
+    first = {
+        o.key: o.result for o in resolve_many(service, [job("d", deep.source), job("s", shallow.source)])
+    }
+    assert (first["d"].width, first["d"].height) == (60, 40)
+    assert service.known(deep) is None  # its size is not in the first 64 kB read: left to the batch
+    # The shallow one is answered from the start of its copy, as the batch answers it from the whole.
+    (again,) = resolve_many(
+        service_for(tmp_path / "cache"), [job("s", shallow.source)], BatchOptions(workers=1)
+    )
+    assert service.known(shallow) == again.result and again.result.origin == "cache"
+
+
+def test_a_blob_head_is_the_start_of_a_blob_on_disk_only(tmp_path):
+    cache = PaletteCache(tmp_path / "cache")
+    digest = cache.put_blob(b"0123456789")
+    assert cache.blob_head(digest, 4) == b"0123"
+    assert cache.blob_head("0" * 64, 4) is None and cache.blob_head("../etc", 4) is None
+    in_memory = PaletteCache(f"memory://palette-tests/{tmp_path.name}")
+    assert in_memory.blob_head(in_memory.put_blob(b"0123456789"), 4) is None

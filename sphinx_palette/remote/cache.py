@@ -147,6 +147,16 @@ class PaletteCache:
         self.store.touch("blobs", digest)
         return data
 
+    def blob_head(self, digest: str, size: int) -> bytes | None:
+        """The first ``size`` bytes of the blob ``digest`` in a cache on disk (unchecked against its hash:
+        for its header, not for computing from), marked as used; ``None`` if absent or in object storage."""
+        if not is_digest(digest) or not isinstance(self.store, LocalStore):
+            return None
+        head = self.store.head("blobs", digest, size)
+        if head:
+            self.store.touch("blobs", digest)
+        return head or None
+
     def put_blob(self, data: bytes) -> str:
         """Store ``data`` by content and return its sha256."""
         digest = content_hash(data)

@@ -135,6 +135,21 @@ class LocalStore:
             os.close(fd)
         return None if limit is not None and len(data) > limit else data
 
+    def head(self, kind: str, name: str, size: int) -> bytes | None:
+        """The first ``size`` bytes (or fewer) of a regular file, or ``None``, as `read` would find it."""
+        try:
+            fd = os.open(self.directory / kind / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            return os.read(fd, size)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
     def touch(self, kind: str, name: str) -> None:
         """Mark the entry as just used."""
         # The modification time is the last use: trimming removes the least recently used entries first.

@@ -86,19 +86,20 @@ class CachedFetcher:
         with self._url_lock(url):
             return self._get_locked(url, result, deadline, accept)
 
-    def cached_fresh(self, url: str, result: PaletteResult) -> Fetched | None:
-        """The cached copy of ``url`` when `fetch` would use it as it is, sending nothing (within the TTL, or
-        offline), noting on ``result`` when it was checked; else None. Reads only: no lock, no request."""
+    def cached_fresh(self, url: str, result: PaletteResult, head: int) -> Fetched | None:
+        """The start (``head`` bytes at most) of the cached copy of ``url`` when `fetch` would use that copy
+        as it is, sending nothing (within the TTL, or offline), noting on ``result`` when it was checked;
+        else None. Reads only: no lock, no request, not the whole copy (enough for its header and kind)."""
         if url in self._fetch_failures:
             return None  # `fetch` knows what to say of it
         record = self.cache.get_remote(url)
         if record is None or not (self.offline or self.clock() - record.checked_at < self.remote_ttl):
             return None
-        cached = self.cache.get_blob(record.blob)
-        if cached is None:
+        start = self.cache.blob_head(record.blob, head)
+        if start is None:
             return None
         note_checked(result, record.checked_at)
-        return Fetched(cached, record.content_type, record.blob)
+        return Fetched(start, record.content_type, record.blob)
 
     def get_json(self, url: str, result: PaletteResult, deadline: float) -> object:
         """The parsed JSON document at ``url``; raises `SourceFailure`."""

@@ -37,6 +37,8 @@ __all__ = ["IIIF_TARGET", "PaletteRequest", "PaletteResult", "PaletteService", "
 
 #: Long side, in pixels, of the IIIF derivative asked for: as much as the engine samples, no more.
 IIIF_TARGET = 512
+#: How much of a cached copy `PaletteService.known_url` reads for its header (a JPEG's may follow its EXIF).
+_HEADER_BYTES = 64 * 1024
 
 
 class PaletteService:
@@ -187,18 +189,23 @@ class PaletteService:
         if f"{url}#{request.canvas}#{request.region}" in self._failures:
             return None
         result = PaletteResult()
-        fetched = self.fetcher.cached_fresh(url, result)
+        fetched = self.fetcher.cached_fresh(url, result, head=_HEADER_BYTES)
         if fetched is None:
             return None
-        data, content_type, digest = fetched
-        if not iiif.is_image_request(url) and iiif.looks_like_json(data, content_type):
+        start, content_type, digest = fetched
+        if digest is None:
+            return None
+        if not iiif.is_image_request(url) and iiif.looks_like_json(start, content_type):
             return None  # a manifest or image service: resolved by `prepare_url`
-        facts = _facts_of(data, digest)
-        cached = self.cache.get_palette(_palette_key(facts.digest, request, None))
+        # Read in order, a header found in the start is the one the whole copy gives; else the whole is read.
+        size = image_dimensions(start)
+        if size is None:
+            return None
+        cached = self.cache.get_palette(_palette_key(digest, request, None))
         if cached is None:
             return None
         result.image_url = redact_url(url)
-        result.width, result.height = facts.width, facts.height
+        result.width, result.height = size
         result.palette, result.origin = cached, "cache"
         return result
 
