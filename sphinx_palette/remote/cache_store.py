@@ -118,14 +118,12 @@ class LocalStore:
 
     def read(self, kind: str, name: str, limit: int | None = None) -> bytes | None:
         """The bytes of a regular file (not a link, directory, FIFO or device), or ``None``."""
-        path = self.directory / kind / name
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
+        opened = _open_regular(self.directory / kind / name)
+        if opened is None:
             return None
+        fd, info = opened
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or (limit is not None and info.st_size > limit):
+            if limit is not None and info.st_size > limit:
                 return None
             with os.fdopen(fd, "rb", closefd=False) as handle:
                 data = handle.read() if limit is None else handle.read(limit + 1)
@@ -137,18 +135,15 @@ class LocalStore:
 
     def head(self, kind: str, name: str, size: int) -> bytes | None:
         """The first ``size`` bytes (or fewer) of a regular file, or ``None``, as `read` would find it."""
-        try:
-            fd = os.open(self.directory / kind / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
+        opened = _open_regular(self.directory / kind / name)
+        if opened is None:
             return None
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            return os.read(fd, size)
+            return os.read(opened[0], size)
         except OSError:
             return None
         finally:
-            os.close(fd)
+            os.close(opened[0])
 
     def touch(self, kind: str, name: str) -> None:
         """Mark the entry as just used."""
@@ -218,6 +213,23 @@ class LocalStore:
                     files += 1
                     freed += info.st_size
         return files, freed
+
+
+def _open_regular(path: Path) -> tuple[int, os.stat_result] | None:
+    """A read-only descriptor of ``path`` and its status, when it is a regular file (not a link, directory,
+    FIFO or device); the caller closes it. ``None`` otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return None
+    return fd, info
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

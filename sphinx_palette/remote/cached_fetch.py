@@ -93,13 +93,18 @@ class CachedFetcher:
         if url in self._fetch_failures:
             return None  # `fetch` knows what to say of it
         record = self.cache.get_remote(url)
-        if record is None or not (self.offline or self.clock() - record.checked_at < self.remote_ttl):
+        if record is None or not self._used_as_is(record, self.clock()):
             return None
         start = self.cache.blob_head(record.blob, head)
         if start is None:
             return None
         note_checked(result, record.checked_at)
         return Fetched(start, record.content_type, record.blob)
+
+    def _used_as_is(self, record: RemoteRecord, now: float) -> bool:
+        """True when the cached copy ``record`` describes is used without asking its server: offline, or
+        checked less than the TTL ago."""
+        return self.offline or now - record.checked_at < self.remote_ttl
 
     def get_json(self, url: str, result: PaletteResult, deadline: float) -> object:
         """The parsed JSON document at ``url``; raises `SourceFailure`."""
@@ -119,7 +124,7 @@ class CachedFetcher:
         now = self.clock()
         if record and cached is not None:
             # A URL that already failed in this build: its cached copy, reported (as stale) once.
-            if self.offline or url in self._fetch_failures or now - record.checked_at < self.remote_ttl:
+            if url in self._fetch_failures or self._used_as_is(record, now):
                 note_checked(result, record.checked_at)
                 return Fetched(cached, record.content_type, record.blob)
         elif self.offline:

@@ -186,20 +186,17 @@ class PaletteService:
         document, a region, a copy to revalidate, a URL that failed)."""
         if request.region is not None or url_problem(url) is not None:
             return None
-        if f"{url}#{request.canvas}#{request.region}" in self._failures:
+        if _failure_key(url, request) in self._failures:
             return None
         result = PaletteResult()
         fetched = self.fetcher.cached_fresh(url, result, head=_HEADER_BYTES)
         if fetched is None:
             return None
-        start, content_type, digest = fetched
-        if digest is None:
-            return None
-        if not iiif.is_image_request(url) and iiif.looks_like_json(start, content_type):
-            return None  # a manifest or image service: resolved by `prepare_url`
+        start, _, digest = fetched
         # Read in order, a header found in the start is the one the whole copy gives; else the whole is read.
+        # A IIIF document has no image header: it is left to `prepare_url`, which resolves it to its image.
         size = image_dimensions(start)
-        if size is None:
+        if digest is None or size is None:
             return None
         cached = self.cache.get_palette(_palette_key(digest, request, None))
         if cached is None:
@@ -233,7 +230,7 @@ class PaletteService:
         if problem is not None:
             return Prepared(_failed("source", f"cannot fetch {shown}: {problem}"))
         # A URL that failed once fails for every later use in this build; report it once.
-        failure_key = f"{url}#{request.canvas}#{request.region}"
+        failure_key = _failure_key(url, request)
         if failure_key in self._failures:
             subtype, message = self._failures[failure_key]
             return Prepared(_failed(subtype, message))
@@ -385,6 +382,11 @@ def _palette_key(digest: str, request: PaletteRequest, region: Region | None) ->
         "region": None if region is None else str(region),
     }
     return palette_key(digest, parameters)
+
+
+def _failure_key(url: str, request: PaletteRequest) -> str:
+    """What a URL's failure is remembered under: one URL may fail for one canvas or region only."""
+    return f"{url}#{request.canvas}#{request.region}"
 
 
 def _facts_of(data: bytes, digest: str | None = None) -> ImageFacts:
