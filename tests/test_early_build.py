@@ -244,6 +244,60 @@ def test_incremental_rebuild_after_an_overlapped_build(served, build, tmp_path, 
     assert saved_palettes(again) == saved
 
 
+def test_a_warm_build_stores_every_palette_before_sphinx_saves_the_environment(
+    served, build, tmp_path, monkeypatch
+):
+    from sphinx_palette.remote import file_memo
+
+    monkeypatch.setattr(file_memo, "RACY_SECONDS", 0.0)  # the local images are remembered although new
+    site = write_site(tmp_path / "site", served)
+    cold = build(site, builddir=tmp_path / "cold", palette_workers=1)
+    saved_again: list[str] = []
+    real = resolve.save_environment
+    monkeypatch.setattr(resolve, "save_environment", lambda app: (saved_again.append(app.srcdir), real(app)))
+    warm = build(site, builddir=tmp_path / "warm", palette_workers=1)
+    assert summary(warm) == (3 * PAGES, 0, 3 * PAGES, 0)
+    assert len(served.requests) == 2 * PAGES  # every palette came from the cache
+    # The cache's answers were stored before Sphinx saved the environment: its copy is complete.
+    assert saved_again == []
+    assert saved_palettes(warm) == {f"items/item{n}": (False, 3) for n in range(PAGES)}
+    assert output_files(Path(warm.outdir)) == output_files(Path(cold.outdir))
+
+
+def test_a_root_document_read_again_is_not_shadowed_by_a_saved_copy(http_server, build, tmp_path):
+    images = serve_images(http_server, hold=0.02)
+    first_written = threading.Event()
+
+    def last_image(request: RecordedRequest) -> Response:
+        first_written.wait(STUCK)  # still arriving when Sphinx saves the environment
+        return images(request)
+
+    http_server.route(f"/{2 * PAGES - 1}.png", last_image)
+    site = write_site(tmp_path / "site", http_server)
+
+    def written(app, pagename, templatename, context, doctree) -> None:
+        first_written.set()
+
+    # The sidebar lists the site-wide contents (Sphinx's global table of contents, from the root doctree).
+    sidebar = {"html_sidebars": {"**": ["globaltoc.html"]}}
+
+    def hook(app) -> None:
+        app.connect("html-page-context", written)
+
+    first = build(site, hook=hook, palette_workers=1, **sidebar)
+    env = pickle.loads(Path(first.doctreedir, "environment.pickle").read_bytes())
+    assert env.sphinx_palette_data.documents[f"items/item{PAGES - 1}"].palettes  # saved again, complete
+    assert "master_doctree" not in vars(env)  # Sphinx's root doctree, cached while writing
+
+    (site / "items" / "added.rst").write_text("Added page\n==========\n\nText.\n", encoding="utf-8")
+    index = site / "index.rst"
+    index.write_text(index.read_text(encoding="utf-8") + "   items/added\n", encoding="utf-8")
+    build(site, palette_workers=1, **sidebar)
+    # The site-wide contents come from the root document as read now.
+    added = (site / "_build" / "html" / "items" / "added.html").read_text(encoding="utf-8")
+    assert 'class="toctree-l1 current"><a class="current reference internal" href="#">Added page' in added
+
+
 def test_warnings_keep_document_line_and_order(http_server, build, tmp_path, monkeypatch):
     http_server.route("/gone.png", Response(status=404))
     http_server.route("/lost.png", Response(status=410))

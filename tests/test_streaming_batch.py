@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -220,6 +221,34 @@ def test_an_image_url_with_a_fresh_copy_is_answered_at_once_like_the_batch_would
     assert outcomes["a"] == slow.result
     assert outcomes["a"].origin == "cache" and outcomes["a"].checked_at is not None
     assert outcomes["b"].palette is None
+
+
+def test_ready_says_whether_take_returns_without_waiting(server, tmp_path):
+    url = server.url("/a.png")
+    (warmed,) = BackgroundBatch(service_for(tmp_path), BatchOptions(workers=1)).finish([job("a", url)])
+    release = threading.Event()
+
+    def held(request: RecordedRequest) -> Response:
+        release.wait(STUCK)
+        return Response(headers={"Content-Type": "image/png"}, body=png([(10, 200, 10)]))
+
+    server.route("/held.png", held)
+    batch = BackgroundBatch(service_for(tmp_path), BatchOptions(workers=1))
+    batch.submit(job(("gone", 0), server.url("/missing.png")))  # submitted, then no longer wanted
+    assert batch.expect([job("a", url), job("h", server.url("/held.png"))]) == 2
+    assert batch.ready()  # the cache answered "a" when it was submitted
+    first = batch.take()
+    assert first is not None and first.key == "a" and first.result.palette == warmed.result.palette
+    assert not batch.ready()  # "h" is held by the server; "gone" is not asked for
+    release.set()
+    limit = time.monotonic() + STUCK
+    while not batch.ready():
+        assert time.monotonic() < limit, "the held image never arrived"
+        time.sleep(0.01)
+    second = batch.take()
+    assert second is not None and second.key == "h" and second.result.palette is not None
+    assert batch.ready() and batch.take() is None  # nothing left: neither waits
+    batch.cancel()
 
 
 def test_a_copy_to_revalidate_or_a_iiif_document_is_left_to_the_batch(server, tmp_path):

@@ -16,6 +16,7 @@ interpreter waits for the pools' threads.
 from __future__ import annotations
 
 import atexit
+import collections
 import itertools
 import queue
 import threading
@@ -56,8 +57,9 @@ class BackgroundBatch:
         #: The latest job submitted under each caller key, with the serial it runs under.
         self._submitted: dict[Hashable, tuple[int, BatchJob]] = {}
         self._outcomes: queue.SimpleQueue[BatchOutcome | _Ended] = queue.SimpleQueue()
-        #: The outcomes still to be taken (named by `expect`), by serial; the end, once seen.
+        #: The outcomes named by `expect` not arrived yet, by serial; those arrived, not taken yet; the end.
         self._wanted: dict[int, BatchJob] = {}
+        self._arrived: collections.deque[BatchOutcome] = collections.deque()
         self._ended: _Ended | None = None
         # A daemon thread: an interrupted build's interpreter never waits for it (see `_cancel_all`).
         self._thread = threading.Thread(
@@ -116,15 +118,33 @@ class BackgroundBatch:
 
         Raises RuntimeError (from the batch's own error) when the batch stopped before giving them all.
         """
-        while self._wanted:
-            item = self._ended or self._outcomes.get()
-            if isinstance(item, _Ended):
-                self._ended = item
-                raise RuntimeError("the palette batch stopped early") from item.error
-            asked = self._wanted.pop(item.key, None) if isinstance(item.key, int) else None
-            if asked is not None:
-                return BatchOutcome(asked.key, item.result)
+        while not self._arrived and self._wanted and self._ended is None:
+            self._sort(self._outcomes.get())
+        if self._arrived:
+            return self._arrived.popleft()
+        if self._ended is not None and self._wanted:
+            raise RuntimeError("the palette batch stopped early") from self._ended.error
         return None
+
+    def ready(self) -> bool:
+        """True when `take` returns at once: an outcome it names has arrived, the batch ended, or none is
+        left to take."""
+        while not self._arrived and self._wanted and self._ended is None:
+            try:
+                item = self._outcomes.get_nowait()
+            except queue.Empty:
+                return False
+            self._sort(item)
+        return True
+
+    def _sort(self, item: BatchOutcome | _Ended) -> None:
+        """Keep an outcome from the queue if `expect` named it (under the caller's key), or the end."""
+        if isinstance(item, _Ended):
+            self._ended = item
+            return
+        asked = self._wanted.pop(item.key, None) if isinstance(item.key, int) else None
+        if asked is not None:
+            self._arrived.append(BatchOutcome(asked.key, item.result))
 
     def remaining(self) -> Iterator[BatchOutcome]:
         """The outcomes named by `expect` still to be taken, one `take` at a time, as the caller asks."""

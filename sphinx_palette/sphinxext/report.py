@@ -16,16 +16,21 @@ from sphinx.util import logging
 from ..build_summary import summary_line
 from ..warning_kinds import WARNING_TYPE, Subtype
 from .envdata import PaletteEnvData
+from .service import palettes_in_flight
 
 logger = logging.getLogger(__name__)
 
 
 def warn(app: Sphinx, env: BuildEnvironment) -> None:
-    """Once every document is read: one warning per failing URL, at its first use; one for the cache."""
+    """Once every document is read: one warning per failing URL, at its first use; one for the cache.
+
+    Palettes still arriving while pages are written are warned about by `resolve.Arrivals` instead.
+    """
     data = PaletteEnvData.of(env)
-    warned: set[tuple[str, str, str]] = set()
-    for docname in sorted(data.reading):
-        warn_failures(data, docname, warned)
+    if not palettes_in_flight(env):
+        warned: set[tuple[str, str, str]] = set()
+        for docname in sorted(data.reading):
+            warn_failures(data, docname, warned)
     warn_cache(data)
 
 

@@ -13,8 +13,9 @@ once, and `Arrivals` stores outcomes as pages need them: each page waits only fo
 (`FillPalettes`), whatever lists the site's palettes (``palette-index``, ``palettes.json``, the summary)
 waits for all (`service.wait_for_palettes`), and the rest are collected when the build finishes
 (`finish_palettes`). Records, and warnings in document and line order, are the same either way. Sphinx saves
-the environment before writing: documents whose palettes were still on their way are marked ``waiting``
-there, so an interrupted build reads them again; once every palette arrived, the environment is saved again.
+the environment before writing: the outcomes already at hand are stored first (in a warm build, all), and
+documents whose palettes were still on their way are marked ``waiting`` there, so an interrupted build reads
+them again; once every palette arrived, the environment is saved again if any was.
 """
 
 from __future__ import annotations
@@ -133,9 +134,16 @@ class Arrivals:
         self.batch = batch
         self.to_warn = collections.deque(sorted(self.data.reading) if batch is not None else ())
         self.warned: set[tuple[str, str, str]] = set()
+        #: Whether documents were still waiting for palettes when Sphinx saved the environment.
+        self.left_waiting = False
         if batch is not None:
             for docname in self.requests:
                 self.data.documents[docname].waiting = True
+            # Outcomes at hand already (the cache's answers while reading: all of them in a warm build) are
+            # stored before Sphinx saves the environment, which then needs no second save.
+            while self.requests and batch.ready():
+                self._take(next(self.progress))
+            self.left_waiting = bool(self.requests)
 
     def wait_for(self, docname: str) -> None:
         """Take outcomes (in the order they come) until every palette of ``docname`` is stored."""
@@ -192,8 +200,9 @@ def store(data: PaletteEnvData, docname: str, requests: list[RequestRecord], res
 
 
 def finish_palettes(app: Sphinx, exception: Exception | None) -> None:
-    """Collect the palettes still arriving once pages are written, and save the environment with them
-    (a ``build-finished`` handler, before everything that reports on the site's palettes).
+    """Collect the palettes still arriving once pages are written, and save the environment with them if
+    Sphinx saved it without (a ``build-finished`` handler, before everything that reports on the site's
+    palettes).
 
     A failed build stops the batch instead: its documents stay marked waiting, to be read again.
     """
@@ -207,7 +216,8 @@ def finish_palettes(app: Sphinx, exception: Exception | None) -> None:
     data = PaletteEnvData.of(app.env)
     data.note_cache_error(get_service(app).cache_error)
     report.warn_cache(data)
-    save_environment(app)
+    if arrivals.left_waiting:
+        save_environment(app)
 
 
 def save_environment(app: Sphinx) -> None:
@@ -220,6 +230,9 @@ def save_environment(app: Sphinx) -> None:
     if not path.is_file():
         return  # nothing saved this build (or a failed build removed it)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Sphinx's cached root doctree, made while writing: saved, the next build would take it for the root
+    # document even after reading that again (its site-wide table of contents would miss new pages).
+    app.env.__dict__.pop("master_doctree", None)
     try:
         with open(partial, "wb") as file:
             pickle.dump(app.env, file, pickle.HIGHEST_PROTOCOL)

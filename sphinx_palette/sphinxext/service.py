@@ -140,6 +140,9 @@ def cancel_early(env: BuildEnvironment) -> None:
 class InFlight(Protocol):
     """Palettes still arriving while pages are written (`resolve.Arrivals`)."""
 
+    #: Whether documents were still waiting for palettes when Sphinx saved the environment.
+    left_waiting: bool
+
     def wait_for(self, docname: str) -> None:
         """Return once every palette of ``docname`` is stored."""
 
@@ -168,6 +171,12 @@ def wait_for_palettes(env: BuildEnvironment, docname: str | None = None) -> None
         found[1].wait_all()
     else:
         found[1].wait_for(docname)
+
+
+def palettes_in_flight(env: BuildEnvironment) -> bool:
+    """Whether palettes handed over by the batch step are still arriving in this process."""
+    found = _IN_FLIGHT.get(env)
+    return found is not None and found[0] == os.getpid()
 
 
 def take_in_flight(env: BuildEnvironment) -> InFlight | None:
