@@ -293,6 +293,25 @@ def test_oversized_record_is_a_miss(tmp_path):
     assert cache.get_palette(KEY) is None
 
 
+def test_an_entry_is_read_whole_whatever_its_status_said(tmp_path):
+    from sphinx_palette.remote.cache_store import _read_to_end
+
+    entry = tmp_path / "entry"
+    entry.write_bytes(bytes(range(256)) * 400)  # 100 kB
+    fd = os.open(entry, os.O_RDONLY)
+    try:
+        # As if it had grown since its status was taken: read on to the end, or to one byte past the limit.
+        assert _read_to_end(fd, 10, None) == entry.read_bytes()
+        os.lseek(fd, 0, os.SEEK_SET)
+        assert _read_to_end(fd, 10, 70_000) == entry.read_bytes()[:70_001]
+        os.lseek(fd, 0, os.SEEK_SET)
+        assert _read_to_end(fd, 102_400, None) == entry.read_bytes()
+        os.lseek(fd, 0, os.SEEK_SET)
+        assert _read_to_end(fd, 200_000, None) == entry.read_bytes()  # or shrunk
+    finally:
+        os.close(fd)
+
+
 @pytest.mark.parametrize("checked_at", ["1e308", "-5", '"yesterday"', "NaN", "true", "null"])
 def test_remote_record_with_bad_time_is_a_miss(tmp_path, checked_at):
     cache = PaletteCache(tmp_path)

@@ -273,16 +273,34 @@ def test_a_copy_to_revalidate_or_a_iiif_document_is_left_to_the_batch(server, tm
     assert stale.known(plain) is None  # its copy is to be revalidated first
 
 
-def jpeg_with_long_preamble() -> bytes:
-    """A JPEG whose size (its SOF segment) comes after 120 kB of comments: past what `known_url` reads."""
+def jpeg_with_long_preamble(comment_bytes: int = 2 * 65533) -> bytes:
+    """A JPEG whose size (its SOF segment) comes after ``comment_bytes`` of comments (by default 128 kB:
+    past what `known_url` reads)."""
     import cv2
     import numpy as np
 
     pixels = np.zeros((40, 60, 3), np.uint8)
     pixels[:, :30] = (30, 30, 200)
     encoded = cv2.imencode(".jpg", pixels)[1].tobytes()
-    comment = b"\xff\xfe" + (65533 + 2).to_bytes(2, "big") + b"x" * 65533
-    return encoded[:2] + comment * 2 + encoded[2:]
+    comments = b""
+    while comment_bytes > 0:
+        length = min(comment_bytes, 65533)
+        comments += b"\xff\xfe" + (length + 2).to_bytes(2, "big") + b"x" * length
+        comment_bytes -= length
+    return encoded[:2] + comments + encoded[2:]
+
+
+def test_a_copy_whose_header_follows_its_first_kilobytes_is_still_answered_at_once(server, tmp_path):
+    server.route(
+        "/mid.jpg", Response(headers={"Content-Type": "image/jpeg"}, body=jpeg_with_long_preamble(10_000))
+    )
+    url = server.url("/mid.jpg")
+    (first,) = resolve_many(service_for(tmp_path / "cache"), [job("m", url)], BatchOptions(workers=1))
+    assert (first.result.width, first.result.height) == (60, 40)
+    known = service_for(tmp_path / "cache").known(PaletteRequest(url, colors=2))
+    (again,) = resolve_many(service_for(tmp_path / "cache"), [job("m", url)], BatchOptions(workers=1))
+    assert known is not None and known == again.result and (known.width, known.height) == (60, 40)
+    assert len(server.requests) == 1
 
 
 def test_a_copy_whose_header_lies_deep_is_answered_by_the_batch_with_the_same_result(server, tmp_path):

@@ -36,6 +36,8 @@ KINDS = ("palettes", "blobs", "remote", "derivatives", "files")
 #: Temporary files older than this are leftovers of a killed writer.
 STALE_TEMPORARY = 3600.0
 _TEMPORARY_PREFIX = ".tmp-"
+#: How much more `_read_to_end` asks for at a time once a file turns out longer than its status said.
+_READ_MORE = 64 * 1024
 # Errors that mean "the cache cannot be written here at all", worth one warning; anything else is repaired.
 _UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT)
 
@@ -118,15 +120,14 @@ class LocalStore:
 
     def read(self, kind: str, name: str, limit: int | None = None) -> bytes | None:
         """The bytes of a regular file (not a link, directory, FIFO or device), or ``None``."""
-        opened = _open_regular(self.directory / kind / name)
+        opened = _open_regular(self._path(kind, name))
         if opened is None:
             return None
         fd, info = opened
         try:
             if limit is not None and info.st_size > limit:
                 return None
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                data = handle.read() if limit is None else handle.read(limit + 1)
+            data = _read_to_end(fd, info.st_size, limit)
         except OSError:
             return None
         finally:
@@ -135,7 +136,7 @@ class LocalStore:
 
     def head(self, kind: str, name: str, size: int) -> bytes | None:
         """The first ``size`` bytes (or fewer) of a regular file, or ``None``, as `read` would find it."""
-        opened = _open_regular(self.directory / kind / name)
+        opened = _open_regular(self._path(kind, name))
         if opened is None:
             return None
         try:
@@ -149,7 +150,11 @@ class LocalStore:
         """Mark the entry as just used."""
         # The modification time is the last use: trimming removes the least recently used entries first.
         with contextlib.suppress(OSError, NotImplementedError):
-            os.utime(self.directory / kind / name, follow_symlinks=False)
+            os.utime(self._path(kind, name), follow_symlinks=False)
+
+    def _path(self, kind: str, name: str) -> str:
+        # A string, not a Path: entries are read several times a palette, and joining Paths costs more.
+        return os.path.join(self.location, kind, name)
 
     def write(self, kind: str, name: str, data: bytes) -> None:
         """Write atomically; damage in the way (a directory where a file belongs...) is repaired once."""
@@ -215,7 +220,26 @@ class LocalStore:
         return files, freed
 
 
-def _open_regular(path: Path) -> tuple[int, os.stat_result] | None:
+def _read_to_end(fd: int, size: int, limit: int | None) -> bytes:
+    """The bytes of the open file ``fd`` of ``size`` bytes as its status gave it (more if it grew), reading no
+    further than ``limit`` + 1 bytes. One read of exactly that size: asking for the limit at once would
+    allocate, and fault in, a buffer of the limit's size for every small entry."""
+    chunks = []
+    left = None if limit is None else limit + 1
+    want = size + 1  # one byte more than the size: a file that grew since is seen to
+    while left is None or left > 0:
+        asked = want if left is None else min(want, left)
+        chunk = os.read(fd, asked)
+        chunks.append(chunk)
+        if left is not None:
+            left -= len(chunk)
+        if len(chunk) < asked:  # a regular file reads short only at its end
+            break
+        want = _READ_MORE
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _open_regular(path: str | Path) -> tuple[int, os.stat_result] | None:
     """A read-only descriptor of ``path`` and its status, when it is a regular file (not a link, directory,
     FIFO or device); the caller closes it. ``None`` otherwise."""
     try:

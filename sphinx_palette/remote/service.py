@@ -37,8 +37,9 @@ __all__ = ["IIIF_TARGET", "PaletteRequest", "PaletteResult", "PaletteService", "
 
 #: Long side, in pixels, of the IIIF derivative asked for: as much as the engine samples, no more.
 IIIF_TARGET = 512
-#: How much of a cached copy `PaletteService.known_url` reads for its header (a JPEG's may follow its EXIF).
-_HEADER_BYTES = 64 * 1024
+#: How much of a cached copy `PaletteService.known_url` reads for its header: a little first (most headers sit
+#: in the first few hundred bytes), more only when that holds none (a JPEG's may follow EXIF and ICC data).
+_HEADER_BYTES = (4 * 1024, 64 * 1024)
 
 
 class PaletteService:
@@ -189,14 +190,18 @@ class PaletteService:
         if _failure_key(url, request) in self._failures:
             return None
         result = PaletteResult()
-        fetched = self.fetcher.cached_fresh(url, result, head=_HEADER_BYTES)
-        if fetched is None:
+        short, long = _HEADER_BYTES
+        fetched = self.fetcher.cached_fresh(url, result, head=short)
+        if fetched is None or fetched.digest is None:
             return None
-        start, _, digest = fetched
+        start, digest = fetched.data, fetched.digest
         # Read in order, a header found in the start is the one the whole copy gives; else the whole is read.
         # A IIIF document has no image header: it is left to `prepare_url`, which resolves it to its image.
         size = image_dimensions(start)
-        if digest is None or size is None:
+        if size is None and len(start) == short:
+            start = self.cache.blob_head(digest, long) or b""
+            size = image_dimensions(start)
+        if size is None:
             return None
         cached = self.cache.get_palette(_palette_key(digest, request, None))
         if cached is None:
