@@ -110,6 +110,8 @@ class BackgroundBatch:
                 found = self._submitted[job.key]
             wanted[found[0]] = job
         self._wanted = wanted
+        # Named now: the jobs submitted (and their requests) need not stay alive while pages are written.
+        self._submitted = {}
         self.feed.close()
         return len(wanted)
 
