@@ -19,6 +19,11 @@ Before timing, the sphinx-palette each interpreter imports is byte-compiled, as 
 package: otherwise an editable install run with ``PYTHONDONTWRITEBYTECODE`` set compiles the whole package
 from source in every build (about 0.1 s, measured with callgrind), a cost no installed copy pays.
 
+``--instructions`` also counts, after the timed rounds, the instructions of one no-palette and one warm build
+at ``-j 1`` under valgrind's callgrind (the build's own process; about 40 times slower than the build):
+unlike its time, a build's instruction count does not move with the machine's load, so a change of a few
+per cent in the warm cost shows in one run.
+
 ``--builds`` picks some of the builds (the no-palette build is ``plain``; a warm or revalidating build
 without a cold one first builds one, untimed, to fill the cache); ``--repeat`` runs each timed build that
 many times and keeps the fastest (the issue asks for the minimum of 3 for warm builds), in rounds of one
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -209,6 +215,24 @@ def byte_compile(python: str) -> None:
     subprocess.run([python, "-c", code], check=True)
 
 
+def count_instructions(
+    srcdir: Path, outdir: Path, extra: list[str], env: dict[str, str], python: str = sys.executable
+) -> int:
+    """The instructions one ``sphinx-build -j 1`` run executes (in all its processes, ``python`` being
+    perhaps a script that runs the interpreter), as valgrind's callgrind counts them: the same for the same
+    build whatever else the machine runs, where its time is not."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "--trace-children=yes"]
+    command += [python, "-m", "sphinx", "-q", "-b", "html", "-j", "1", "-d", str(outdir / ".doctrees")]
+    command += [*extra, str(srcdir), str(outdir)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    counted = [int(n) for n in re.findall(r"Collected : (\d+)", done.stderr)]
+    if done.returncode != 0 or not counted:
+        raise SystemExit(
+            f"build failed under valgrind ({done.returncode}): {' '.join(command)}\n{done.stderr}"
+        )
+    return sum(counted)
+
+
 def build(
     srcdir: Path, outdir: Path, jobs: int, extra: list[str], env: dict[str, str], python: str = sys.executable
 ) -> tuple[float, float, int]:
@@ -258,7 +282,16 @@ def main() -> None:
         "from a folder holding no sphinx_palette package: `python -m sphinx` looks in the current folder "
         "first)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="after the timed rounds, count the instructions of one no-palette and one warm build at -j 1 "
+        "(and of the compared version's warm build) under valgrind's callgrind: a figure the machine's load "
+        "does not move (about 40 times slower than the build itself)",
+    )
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (apt-get install valgrind)")
 
     for python in [sys.executable, *([args.compare] if args.compare else [])]:
         byte_compile(python)
@@ -318,6 +351,8 @@ def main() -> None:
                     _print_paired(runs, kind, jobs, args.pages)
                 if (f"{kind}, compared", jobs) in runs:
                     _print_compared(runs, kind, jobs, args.pages)
+        if args.instructions:
+            _print_instructions(bench, args, times.get(("plain", 1)))
         _print_bounds(args, times)
     finally:
         if server is not None:
@@ -373,6 +408,20 @@ class Bench:
             extra += ["-D", "palette_remote_ttl=0"]
         return self._timed(self.work / "site", out, jobs, extra)
 
+    def instructions(self, kind: str, python: str = sys.executable) -> int:
+        """The instructions of one ``-j 1`` build of ``kind`` (``plain`` or ``warm``), from the state `run`
+        gives it (`count_instructions`)."""
+        if kind == "plain":
+            out = self.work / "plain-out-1"
+            shutil.rmtree(out, ignore_errors=True)
+            return count_instructions(self.work / "plain", out, [], self.env, python)
+        tag = "" if python == sys.executable else "-compared"
+        cache, out = self.work / f"cache{tag}-1", self.work / f"out{tag}-1"
+        if not cache.exists():
+            self.run("cold", 1, python)
+        extra = ["-D", f"palette_cache_dir={cache}", "-E"]
+        return count_instructions(self.work / "site", out, extra, self.env, python)
+
     def _timed(self, srcdir: Path, out: Path, jobs: int, extra: list[str]) -> Run:
         if self.server is not None:
             self.server.reset()
@@ -424,6 +473,26 @@ def _print_compared(runs: dict[tuple[str, int], list[Run]], kind: str, jobs: int
         f"{statistics.median(less):+.2f} ms a page ({statistics.median(less) * pages / 1000:+.2f} s; "
         f"each round: {', '.join(f'{d:+.2f}' for d in less)})"
     )
+
+
+def _print_instructions(bench: Bench, args: argparse.Namespace, plain_seconds: float | None) -> None:
+    """Instructions of the no-palette and the warm build at ``-j 1``, and the warm cost a page in them; in
+    milliseconds too at the rate the no-palette build ran (its instructions over its fastest time), when it
+    was timed at ``-j 1``."""
+    plain = bench.instructions("plain")
+    warm = bench.instructions("warm")
+    cost = (warm - plain) / args.pages
+    print(f"instructions, -j 1 (callgrind): no palette {plain / 1e9:.3f} G, warm {warm / 1e9:.3f} G")
+    shown = f"warm build: {cost / 1e6:+.2f} M instructions a page over the no-palette build"
+    if plain_seconds:
+        shown += f" (about {cost / (plain / plain_seconds) * 1000:+.2f} ms a page at its rate)"
+    print(shown)
+    if args.compare:
+        compared = bench.instructions("warm", args.compare)
+        print(
+            f"compared version's warm build: {compared / 1e9:.3f} G; this version's less it: "
+            f"{(warm - compared) / args.pages / 1e6:+.2f} M instructions a page"
+        )
 
 
 def _print_bounds(args: argparse.Namespace, times: dict[tuple[str, int], float]) -> None:
