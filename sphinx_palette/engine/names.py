@@ -297,8 +297,13 @@ def nearest_css_name(rgb: Sequence[int]) -> str:
     exact = _NAME_BY_RGB.get(key)
     if exact is not None:
         return exact
-    family = hue_family(key)
-    lightness, a, b = oklab_of(key)
+    lab = oklab_of(key)
+    return _nearest_of_family(key, lab, _family_of(key, lab))
+
+
+def _nearest_of_family(key: tuple[int, int, int], lab: tuple[float, float, float], family: str) -> str:
+    """`nearest_css_name` of ``key`` (not a keyword's value), given its Oklab values and hue family."""
+    lightness, a, b = lab
     names, oklab = _NAMES_BY_FAMILY[family]
     distances = sorted(
         ((nl - lightness) ** 2 + _HUE_CHROMA_WEIGHT * ((na - a) ** 2 + (nb - b) ** 2), index)
@@ -366,7 +371,12 @@ def hue_family(rgb: Sequence[int]) -> str:
     angle, with dark or muted warm hues as brown and light or magenta-leaning reds as pink.
     """
     key = _check_rgb(rgb)
-    lightness, chroma, hue = _oklch(*oklab_of(key))
+    return _family_of(key, oklab_of(key))
+
+
+def _family_of(key: tuple[int, int, int], lab: tuple[float, float, float]) -> str:
+    """`hue_family` of ``key``, given its Oklab values (worked out once by the caller)."""
+    lightness, chroma, hue = _oklch(*lab)
     if (
         any(abs(lightness - edge) <= _UNDECIDED for edge in _LIGHTNESS_EDGES)
         or any(abs(chroma - edge) <= _UNDECIDED for edge in _CHROMA_EDGES)
@@ -438,7 +448,11 @@ def describe(rgb: Sequence[int]) -> ColourName:
     # A plain dictionary of strings: nothing in it for the garbage collector to walk (see `colour._LINEAR`).
     found = _DESCRIBED.get(packed)
     if found is None:
-        found = remember(_DESCRIBED, packed, (nearest_css_name(key), hue_family(key)))
+        # One Oklab conversion for both (each lookup alone would make its own, the name two).
+        lab = oklab_of(key)
+        family = _family_of(key, lab)
+        name = _NAME_BY_RGB.get(key) or _nearest_of_family(key, lab, family)
+        found = remember(_DESCRIBED, packed, (name, family))
     return ColourName(*found)
 
 
