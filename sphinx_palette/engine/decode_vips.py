@@ -131,12 +131,13 @@ def decode_sampled(
         step = max(1, math.isqrt(max(1, (w * h) // work_pixels)))
     if sample_pixels:
         step = max(step, grid_step(w, h, sample_pixels))
-    if step > 1:
-        offset = grid_offset(w, h, step)
-        image = image.crop(x + offset, y + offset, w - offset, h - offset)
-    elif (x, y, w, h) != (0, 0, image.width, image.height):
-        image = image.crop(x, y, w, h)
     try:
+        # A damaged file may shrink on load to another size than its header said: the crop then fails too.
+        if step > 1:
+            offset = grid_offset(w, h, step)
+            image = image.crop(x + offset, y + offset, w - offset, h - offset)
+        elif (x, y, w, h) != (0, 0, image.width, image.height):
+            image = image.crop(x, y, w, h)
         converted, managed = _to_srgb(image, use_profile)
         if step > 1 and converted is not image:
             # Colour management costs per pixel: convert the grid only.
