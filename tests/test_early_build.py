@@ -381,7 +381,13 @@ def test_ctrl_c_while_a_page_waits_for_its_palette(http_server, tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "--no-color"]
     command += ["-D", f"palette_cache_dir={tmp_path / 'cache'}", str(site), str(out)]
-    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A build started by a shell's background job inherits SIGINT ignored (as this test's runner then has
+    # it); a handler here is reset to the default in the build, which then turns Ctrl-C into an interrupt.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     try:
         # The page before the last is written: the last one is waiting for its palette.
         waited = 0.0
