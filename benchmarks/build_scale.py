@@ -390,39 +390,38 @@ class Bench:
         Another ``python`` (``--compare``) builds into a cache and output of its own.
         """
         self.python = python
+        return self._timed(*self._arguments(kind, jobs), jobs)
+
+    def instructions(self, kind: str, python: str = sys.executable) -> int:
+        """The instructions of one ``-j 1`` build of ``kind`` (``plain`` or ``warm``), from the state `run`
+        gives it (`count_instructions`)."""
+        self.python = python
+        srcdir, out, extra = self._arguments(kind, 1)
+        return count_instructions(srcdir, out, extra, self.env, python)
+
+    def _arguments(self, kind: str, jobs: int) -> tuple[Path, Path, list[str]]:
+        """Source folder, output folder and extra arguments of a ``kind`` build by ``self.python``, with the
+        state it starts from made: no output for ``plain`` and ``cold``, for the others the cache a cold build
+        leaves (that cold build run first if there is none)."""
         if kind == "plain":
             out = self.work / f"plain-out-{jobs}"
             shutil.rmtree(out, ignore_errors=True)
-            return self._timed(self.work / "plain", out, jobs, [])
-        tag = "" if python == sys.executable else "-compared"
+            return self.work / "plain", out, []
+        tag = "" if self.python == sys.executable else "-compared"
         cache, out = self.work / f"cache{tag}-{jobs}", self.work / f"out{tag}-{jobs}"
         extra = ["-D", f"palette_cache_dir={cache}"]
         if kind == "cold" or not cache.exists():
             shutil.rmtree(cache, ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
-            cold = self._timed(self.work / "site", out, jobs, extra)
             if kind == "cold":
-                return cold
+                return self.work / "site", out, extra
+            self._timed(self.work / "site", out, extra, jobs)
         extra.append("-E")
         if kind == "revalidating":
             extra += ["-D", "palette_remote_ttl=0"]
-        return self._timed(self.work / "site", out, jobs, extra)
+        return self.work / "site", out, extra
 
-    def instructions(self, kind: str, python: str = sys.executable) -> int:
-        """The instructions of one ``-j 1`` build of ``kind`` (``plain`` or ``warm``), from the state `run`
-        gives it (`count_instructions`)."""
-        if kind == "plain":
-            out = self.work / "plain-out-1"
-            shutil.rmtree(out, ignore_errors=True)
-            return count_instructions(self.work / "plain", out, [], self.env, python)
-        tag = "" if python == sys.executable else "-compared"
-        cache, out = self.work / f"cache{tag}-1", self.work / f"out{tag}-1"
-        if not cache.exists():
-            self.run("cold", 1, python)
-        extra = ["-D", f"palette_cache_dir={cache}", "-E"]
-        return count_instructions(self.work / "site", out, extra, self.env, python)
-
-    def _timed(self, srcdir: Path, out: Path, jobs: int, extra: list[str]) -> Run:
+    def _timed(self, srcdir: Path, out: Path, extra: list[str], jobs: int) -> Run:
         if self.server is not None:
             self.server.reset()
         seconds, cpu, peak = build(srcdir, out, jobs, extra, self.env, self.python)

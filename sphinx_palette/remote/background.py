@@ -120,8 +120,7 @@ class BackgroundBatch:
 
         Raises RuntimeError (from the batch's own error) when the batch stopped before giving them all.
         """
-        while not self._arrived and self._wanted and self._ended is None:
-            self._sort(self._outcomes.get())
+        self._fill(block=True)
         if self._arrived:
             return self._arrived.popleft()
         if self._ended is not None and self._wanted:
@@ -131,22 +130,24 @@ class BackgroundBatch:
     def ready(self) -> bool:
         """True when `take` returns at once: an outcome it names has arrived, the batch ended, or none is
         left to take."""
+        return self._fill(block=False)
+
+    def _fill(self, block: bool) -> bool:
+        """Sort queued outcomes until one `expect` named has arrived, the batch ended, or none is left to
+        take; False when that needs waiting and ``block`` is off."""
         while not self._arrived and self._wanted and self._ended is None:
             try:
-                item = self._outcomes.get_nowait()
+                item = self._outcomes.get(block)
             except queue.Empty:
                 return False
-            self._sort(item)
+            if isinstance(item, _Ended):
+                self._ended = item
+                continue
+            # Outcomes of jobs submitted but not named (a document read again since) are dropped.
+            asked = self._wanted.pop(item.key, None) if isinstance(item.key, int) else None
+            if asked is not None:
+                self._arrived.append(BatchOutcome(asked.key, item.result))
         return True
-
-    def _sort(self, item: BatchOutcome | _Ended) -> None:
-        """Keep an outcome from the queue if `expect` named it (under the caller's key), or the end."""
-        if isinstance(item, _Ended):
-            self._ended = item
-            return
-        asked = self._wanted.pop(item.key, None) if isinstance(item.key, int) else None
-        if asked is not None:
-            self._arrived.append(BatchOutcome(asked.key, item.result))
 
     def remaining(self) -> Iterator[BatchOutcome]:
         """The outcomes named by `expect` still to be taken, one `take` at a time, as the caller asks."""

@@ -164,19 +164,23 @@ def hand_over(env: BuildEnvironment, in_flight: InFlight) -> None:
 
 def wait_for_palettes(env: BuildEnvironment, docname: str | None = None) -> None:
     """Return once the palettes of ``docname`` (of every document, without one) are in the environment."""
-    found = _IN_FLIGHT.get(env)
-    if found is None or found[0] != os.getpid():
+    found = _in_flight(env)
+    if found is None:
         return
     if docname is None:
-        found[1].wait_all()
+        found.wait_all()
     else:
-        found[1].wait_for(docname)
+        found.wait_for(docname)
 
 
 def palettes_in_flight(env: BuildEnvironment) -> bool:
     """Whether palettes handed over by the batch step are still arriving in this process."""
+    return _in_flight(env) is not None
+
+
+def _in_flight(env: BuildEnvironment) -> InFlight | None:
     found = _IN_FLIGHT.get(env)
-    return found is not None and found[0] == os.getpid()
+    return found[1] if found is not None and found[0] == os.getpid() else None
 
 
 def take_in_flight(env: BuildEnvironment) -> InFlight | None:
