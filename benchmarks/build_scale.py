@@ -26,9 +26,10 @@ per cent in the warm cost shows in one run.
 
 ``--builds`` picks some of the builds (the no-palette build is ``plain``; a warm or revalidating build
 without a cold one first builds one, untimed, to fill the cache); ``--repeat`` runs each timed build that
-many times and keeps the fastest (the issue asks for the minimum of 3 for warm builds), in rounds of one
-build of each kind, so that a burst of load on the machine slows every kind alike; for warm builds it also
-prints the median over rounds of the warm build less the no-palette build of the same round.
+many times and keeps the fastest, in rounds of one build of each kind, so that a burst of load on the
+machine slows every kind alike (every other round in the reverse order, so that a drift within a round
+favours no kind); for warm builds it also prints the median over rounds of the warm build less the
+no-palette build of the same round, and the middle half of those differences.
 
 The issue's bounds are printed next to the figures (cold within no-palette + 2 x (N x latency / 8 + N x
 18 ms / 2), revalidating within no-palette + 5 s, local cold within no-palette + 1.5 x (N x 18 ms / 2),
@@ -318,14 +319,16 @@ def main() -> None:
         heading = f"{'build':<14} {'-j':>3} {'seconds':>8} {'CPU s':>8}"
         print(f"{heading} {'tree MiB':>9} {'requests':>9} {'at once':>8}")
         # In rounds, one build of each kind per round: a burst of load on the machine hits every kind alike.
+        # Every other round runs them in the reverse order, so that a machine slowing down (or speeding up)
+        # through a round does not favour the kinds that come first.
         runs: dict[tuple[str, int], list[Run]] = {}
-        for _ in range(max(1, args.repeat)):
-            for jobs in args.jobs:
-                for kind in (kind for kind in BUILDS if kind in args.builds):
-                    runs.setdefault((kind, jobs), []).append(bench.run(kind, jobs))
-                    if kind in COMPARABLE and args.compare:
-                        compared = bench.run(kind, jobs, args.compare)
-                        runs.setdefault((f"{kind}, compared", jobs), []).append(compared)
+        order = [(jobs, kind) for jobs in args.jobs for kind in BUILDS if kind in args.builds]
+        for number in range(max(1, args.repeat)):
+            for jobs, kind in order if number % 2 == 0 else reversed(order):
+                runs.setdefault((kind, jobs), []).append(bench.run(kind, jobs))
+                if kind in COMPARABLE and args.compare:
+                    compared = bench.run(kind, jobs, args.compare)
+                    runs.setdefault((f"{kind}, compared", jobs), []).append(compared)
         times: dict[tuple[str, int], float] = {}
         cpus: dict[tuple[str, int], float] = {}
         for (kind, jobs), done in runs.items():
@@ -451,9 +454,13 @@ def _print_paired(runs: dict[tuple[str, int], list[Run]], kind: str, jobs: int, 
         for plain, build in zip(runs["plain", jobs], runs[kind, jobs], strict=True)
     ]
     in_seconds = statistics.median(paired) * pages / 1000
+    spread = ""
+    if len(paired) >= 4:
+        low, _, high = statistics.quantiles(paired, n=4)
+        spread = f", middle half {low:+.2f} to {high:+.2f}"
     print(
         f"  {kind} less no-palette, -j {jobs}, paired by round: median {statistics.median(paired):+.2f} ms a "
-        f"page ({in_seconds:+.2f} s; each round: {', '.join(f'{p:+.2f}' for p in paired)})"
+        f"page ({in_seconds:+.2f} s{spread}; each round: {', '.join(f'{p:+.2f}' for p in paired)})"
     )
 
 
