@@ -32,7 +32,7 @@ def server():
         yield running
 
 
-def service_for(cache_dir: Path) -> PaletteService:
+def service_for(cache_dir: Path | str) -> PaletteService:
     return PaletteService(PaletteCache(cache_dir), SETTINGS, remote_ttl=3600.0)
 
 
@@ -298,7 +298,10 @@ def test_a_copy_whose_header_follows_its_first_kilobytes_is_still_answered_at_on
     (first,) = resolve_many(service_for(tmp_path / "cache"), [job("m", url)], BatchOptions(workers=1))
     assert (first.result.width, first.result.height) == (60, 40)
     known = service_for(tmp_path / "cache").known(PaletteRequest(url, colors=2))
-    (again,) = resolve_many(service_for(tmp_path / "cache"), [job("m", url)], BatchOptions(workers=1))
+    # The batch's own path (`prepare`), which reads the whole copy, not the look-up `known` makes.
+    (again,) = resolve_many(
+        service_for(tmp_path / "cache"), [job("m", url)], BatchOptions(workers=1), known_first=False
+    )
     assert known is not None and known == again.result and (known.width, known.height) == (60, 40)
     assert len(server.requests) == 1
 
@@ -317,7 +320,10 @@ def test_a_copy_whose_header_lies_deep_is_answered_by_the_batch_with_the_same_re
     assert service.known(deep) is None  # its size is not in the first 64 kB read: left to the batch
     # The shallow one is answered from the start of its copy, as the batch answers it from the whole.
     (again,) = resolve_many(
-        service_for(tmp_path / "cache"), [job("s", shallow.source)], BatchOptions(workers=1)
+        service_for(tmp_path / "cache"),
+        [job("s", shallow.source)],
+        BatchOptions(workers=1),
+        known_first=False,
     )
     assert service.known(shallow) == again.result and again.result.origin == "cache"
 
@@ -329,3 +335,54 @@ def test_a_blob_head_is_the_start_of_a_blob_on_disk_only(tmp_path):
     assert cache.blob_head("0" * 64, 4) is None and cache.blob_head("../etc", 4) is None
     in_memory = PaletteCache(f"memory://palette-tests/{tmp_path.name}")
     assert in_memory.blob_head(in_memory.put_blob(b"0123456789"), 4) is None
+
+
+def test_a_warm_batch_answers_from_the_cache_without_preparing_anything(server, tmp_path, monkeypatch):
+    """What the cache answers at once (`PaletteService.known`) never reaches the fetch threads: no image is
+    read whole or hashed again; the rest of the same batch is prepared as usual."""
+    image = png([(30, 160, 60), (230, 230, 230)])
+    server.route("/b.png", Response(headers={"Content-Type": "image/png"}, body=image))
+    cached, fresh = server.url("/a.png"), server.url("/b.png")
+    (cold,) = resolve_many(service_for(tmp_path / "cache"), [job("a", cached)], BatchOptions(workers=1))
+    service = service_for(tmp_path / "cache")
+    prepare = service.prepare
+    prepared: list[str] = []
+
+    def counted(request, location=None, **kwargs):
+        prepared.append(request.source)
+        return prepare(request, location, **kwargs)
+
+    monkeypatch.setattr(service, "prepare", counted)
+    jobs = [job("a", cached), job("twin", cached), job("b", fresh)]
+    outcomes = {o.key: o.result for o in resolve_many(service, jobs, BatchOptions(workers=1))}
+    assert prepared == [fresh]
+    assert outcomes["a"].origin == outcomes["twin"].origin == "cache"
+    assert outcomes["a"].palette == outcomes["twin"].palette == cold.result.palette
+    assert outcomes["twin"] is not outcomes["a"]  # each key its own result, as for twins prepared
+    assert outcomes["b"].origin == "computed"
+    # Asked not to (`BackgroundBatch` asks the cache itself before putting a job), the batch prepares all.
+    prepared.clear()
+    again = list(resolve_many(service, [job("a", cached)], BatchOptions(workers=1), known_first=False))
+    assert prepared == [cached] and again[0].result.origin == "cache"
+
+
+def test_with_a_cache_in_object_storage_nothing_is_looked_up_ahead(server, tmp_path):
+    """There each entry read is a request, and a copy's header cannot be read alone: `known` leaves every
+    image to the batch's threads instead of asking the store for its record first."""
+    service = service_for(f"memory://palette-tests/{tmp_path.name}")
+    url = server.url("/a.png")
+    (first,) = resolve_many(service, [job("a", url)], BatchOptions(workers=1))
+    assert first.result.origin == "computed"
+    reads: list[tuple[str, str]] = []
+    store = service.cache.store
+    read = store.read
+
+    def counted(kind, name, *args, **kwargs):
+        reads.append((kind, name))
+        return read(kind, name, *args, **kwargs)
+
+    store.read = counted
+    assert service.known(PaletteRequest(url, colors=2)) is None
+    assert reads == []
+    (again,) = resolve_many(service, [job("a", url)], BatchOptions(workers=1))
+    assert again.result.origin == "cache" and again.result.palette == first.result.palette

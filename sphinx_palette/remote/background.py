@@ -169,7 +169,8 @@ class BackgroundBatch:
     def _drive(self, service: PaletteService, options: BatchOptions) -> None:
         error: BaseException | None = None
         try:
-            for outcome in resolve_many(service, self.feed, options):
+            # `submit` asked the cache already: what reaches the feed is what it could not answer.
+            for outcome in resolve_many(service, self.feed, options, known_first=False):
                 self._outcomes.put(outcome)
         except BaseException as exc:  # handed to `finish`, which raises it in the caller's thread
             error = exc

@@ -11,6 +11,9 @@ How the work flows:
   build puts each request as its document is read); work starts on the first job;
 * identical jobs (same source, same parameters) are resolved once and answered for each key, also when a
   job arrives after its twin was resolved;
+* a job the cache answers at once (`PaletteService.known`: a fresh copy or an unchanged local file, and its
+  palette) is answered where it arrives, without the pools: a warm batch reads a few small cache entries per
+  job, never an image's bytes, and starts no thread;
 * the fetch stage (`PaletteService.prepare`: cache lookup, revalidation, download, IIIF) runs in a thread
   pool of ``fetch_workers``, with at most ``per_host`` requests to one host at once and a 429/503
   ``Retry-After`` pausing that host for every worker (`politeness.HostGate`);
@@ -185,17 +188,20 @@ def resolve_many(
     options: BatchOptions | None = None,
     *,
     progress: Callable[[BatchProgress], None] | None = None,
+    known_first: bool = True,
 ) -> Iterator[BatchOutcome]:
     """Resolve ``jobs`` with ``service``, yielding one `BatchOutcome` per job, in completion order.
 
     ``jobs`` is a finite iterable, or a `BatchFeed` still being filled: then the batch ends when the feed
     is closed and every job put is resolved (``total`` in `BatchProgress` is the number put so far).
     ``progress`` is called after each outcome. Closing the iterator early cancels what has not started.
+    ``known_first=False`` skips asking the cache first (`PaletteService.known`), for a caller that asked it
+    before putting the job.
     """
     options = options or BatchOptions()
     feed = jobs if isinstance(jobs, BatchFeed) else BatchFeed(jobs)
     service.gate.per_host = max(1, options.per_host)
-    runner = _Runner(service, options)
+    runner = _Runner(service, options, known_first)
     done = 0
     try:
         for job, outcome in runner.run(feed):
@@ -214,9 +220,10 @@ _Group = tuple[str, PaletteRequest]
 class _Runner:
     """The two pools of one batch and the bookkeeping between them."""
 
-    def __init__(self, service: PaletteService, options: BatchOptions) -> None:
+    def __init__(self, service: PaletteService, options: BatchOptions, known_first: bool = True) -> None:
         self.service = service
         self.options = options
+        self.known_first = known_first
         self.fetching: ThreadPoolExecutor | None = None
         self.computing: Executor | None = options.executor
         self.own_pool: ProcessPoolExecutor | None = None
@@ -243,6 +250,9 @@ class _Runner:
                     yield job, _copy(self.answered[group])
                 elif group in self.asked:
                     self.asked[group].append(job)
+                elif self.known_first and (known := self.service.known(group[1], group[0])) is not None:
+                    self.answered[group] = known
+                    yield job, known
                 else:
                     self.asked[group] = [job]
                     queued.append(group)
