@@ -386,3 +386,30 @@ def test_with_a_cache_in_object_storage_nothing_is_looked_up_ahead(server, tmp_p
     assert reads == []
     (again,) = resolve_many(service, [job("a", url)], BatchOptions(workers=1))
     assert again.result.origin == "cache" and again.result.palette == first.result.palette
+
+
+def test_a_job_the_cache_cannot_answer_is_fetched_while_the_answered_ones_are_handed_out(server, tmp_path):
+    """A miss found among jobs the cache answers starts at once: its fetch overlaps what the caller does with
+    the answers that follow it, instead of waiting until they are all taken."""
+    cached = server.url("/a.png")
+    (cold,) = resolve_many(service_for(tmp_path / "cache"), [job("a", cached)], BatchOptions(workers=1))
+    asked = threading.Event()
+    release = threading.Event()
+
+    def held(request: RecordedRequest) -> Response:
+        asked.set()
+        release.wait(STUCK)
+        return Response(headers={"Content-Type": "image/png"}, body=png([(10, 10, 10), (250, 250, 250)]))
+
+    server.route("/held.png", held)
+    jobs = [job("miss", server.url("/held.png")), job("hit", cached)]
+    outcomes = resolve_many(service_for(tmp_path / "cache"), jobs, BatchOptions(workers=1))
+    try:
+        hit = next(outcomes)
+        assert hit.key == "hit" and hit.result.palette == cold.result.palette
+        # While the caller holds the answer, the miss's request is on its way already.
+        assert asked.wait(STUCK), "the miss was not fetched while the answer was being handled"
+    finally:
+        release.set()
+    (miss,) = list(outcomes)
+    assert miss.key == "miss" and miss.result.origin == "computed"

@@ -12,8 +12,9 @@ How the work flows:
 * identical jobs (same source, same parameters) are resolved once and answered for each key, also when a
   job arrives after its twin was resolved;
 * a job the cache answers at once (`PaletteService.known`: a fresh copy or an unchanged local file, and its
-  palette) is answered where it arrives, without the pools: a warm batch reads a few small cache entries per
-  job, never an image's bytes, and starts no thread;
+  palette) is answered where it arrives, without the pools: a few small cache entries read, not the image's
+  bytes (IIIF documents, regions and copies to revalidate go to the pools, which start on the first of
+  them at once; a batch the cache answers whole starts no thread);
 * the fetch stage (`PaletteService.prepare`: cache lookup, revalidation, download, IIIF) runs in a thread
   pool of ``fetch_workers``, with at most ``per_host`` requests to one host at once and a 429/503
   ``Retry-After`` pausing that host for every worker (`politeness.HostGate`);
@@ -241,6 +242,16 @@ class _Runner:
         computes: dict[Future[Any], tuple[_Group, Prepared]] = {}
         files: dict[Future[tuple[PaletteResult, str | None]], _Group] = {}  # resolved whole in the pool
         here: deque[tuple[_Group, Prepared]] = deque()  # computed in this process, one per turn
+
+        def start() -> None:
+            """Start preparing queued groups while fewer than ``limit`` are between start and outcome."""
+            while queued and len(prepares) + len(computes) + len(files) + len(here) < limit:
+                group = queued.popleft()
+                prepare = partial(self.service.prepare, group[1], group[0])
+                if self.hands_off:
+                    prepare = partial(prepare, hand_off=True)
+                prepares[self._fetching().submit(prepare)] = group
+
         while not feed.cancelled:
             arrived, signal, closed = feed.take()
             for job in arrived:
@@ -256,12 +267,9 @@ class _Runner:
                 else:
                     self.asked[group] = [job]
                     queued.append(group)
-            while queued and len(prepares) + len(computes) + len(files) + len(here) < limit:
-                group = queued.popleft()
-                prepare = partial(self.service.prepare, group[1], group[0])
-                if self.hands_off:
-                    prepare = partial(prepare, hand_off=True)
-                prepares[self._fetching().submit(prepare)] = group
+                    # Started as soon as found: fetching overlaps the look-ups and answers still to come.
+                    start()
+            start()
             if not prepares and not computes and not files and not here:
                 if closed:
                     return
