@@ -219,10 +219,15 @@ def byte_compile(python: str) -> None:
 def count_instructions(
     srcdir: Path, outdir: Path, extra: list[str], env: dict[str, str], python: str = sys.executable
 ) -> int:
-    """The instructions one ``sphinx-build -j 1`` run executes (in all its processes, ``python`` being
-    perhaps a script that runs the interpreter), as valgrind's callgrind counts them: the same for the same
-    build whatever else the machine runs, where its time is not."""
+    """The instructions one ``sphinx-build -j 1`` run executes (its process, through whatever it executes:
+    ``python`` may be a script that runs the interpreter), as valgrind's callgrind counts them: the same for
+    the same build whatever else the machine runs, where its time is not.
+
+    Processes it forks are left out: callgrind starts a forked child with its parent's counts, so summing
+    them would count the parent's work again (a process pool's workers, say).
+    """
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "--trace-children=yes"]
+    command.append("--child-silent-after-fork=yes")
     command += [python, "-m", "sphinx", "-q", "-b", "html", "-j", "1", "-d", str(outdir / ".doctrees")]
     command += [*extra, str(srcdir), str(outdir)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)

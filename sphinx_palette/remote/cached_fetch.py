@@ -89,7 +89,11 @@ class CachedFetcher:
     def cached_fresh(self, url: str, result: PaletteResult, head: int) -> Fetched | None:
         """The start (``head`` bytes at most) of the cached copy of ``url`` when `fetch` would use that copy
         as it is, sending nothing (within the TTL, or offline), noting on ``result`` when it was checked;
-        else None. Reads only: no lock, no request, not the whole copy (enough for its header and kind)."""
+        else None. Reads only: no lock, no request, not the whole copy (enough for its header and kind).
+        Always None for a cache in object storage, without reading anything: a copy's start is read alone
+        only from a cache on disk (`PaletteCache.blob_head`), and there each entry read is a request."""
+        if not self.cache.on_disk:
+            return None
         if url in self._fetch_failures:
             return None  # `fetch` knows what to say of it
         record = self.cache.get_remote(url)

@@ -184,9 +184,9 @@ class PaletteService:
     def known_url(self, url: str, request: PaletteRequest) -> PaletteResult | None:
         """The result for an image URL whose cached copy is used as it is (within the TTL, or offline) and
         whose palette is cached, as `prepare_url` would give it, without its threads; else None (a IIIF
-        document, a region, a copy to revalidate, a URL that failed, a cache in object storage: there each
-        entry read is a request, and the copy's header cannot be read alone)."""
-        if not self.cache.on_disk or request.region is not None or url_problem(url) is not None:
+        document, a region, a copy to revalidate, a URL that failed, a cache in object storage: see
+        `CachedFetcher.cached_fresh`)."""
+        if request.region is not None or url_problem(url) is not None:
             return None
         if _failure_key(url, request) in self._failures:
             return None
